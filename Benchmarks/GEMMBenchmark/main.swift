@@ -1,0 +1,2 @@
+import StrobeTensor
+print(BLAS.prepare())

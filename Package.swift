@@ -1,0 +1,52 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Strobe",
+    products: [
+        .library(name: "Strobe", targets: ["Strobe"]),
+        .library(name: "StrobeTensor", targets: ["StrobeTensor"]),
+        .executable(name: "strobe", targets: ["StrobeCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries (Debian packages, found through pkg-config).
+        .systemLibrary(
+            name: "CBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CPNG", pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(
+            name: "CSentencePiece", pkgConfig: "sentencepiece",
+            providers: [.apt(["libsentencepiece-dev"])]),
+
+        // Small C/C++ shims with C APIs.
+        .target(name: "StrobeBLAS", dependencies: ["CBLAS"]),
+        .target(
+            name: "SentencePieceShim", dependencies: ["CSentencePiece"],
+            cxxSettings: [.unsafeFlags(["-std=c++17"])]),
+
+        // Tensor core: no model knowledge.
+        .target(name: "StrobeTensor", dependencies: ["StrobeBLAS"]),
+
+        // The engine library.
+        .target(name: "Strobe", dependencies: ["StrobeTensor", "CPNG", "SentencePieceShim"]),
+
+        .executableTarget(
+            name: "StrobeCLI",
+            dependencies: ["Strobe", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+        .executableTarget(
+            name: "GEMMBenchmark", dependencies: ["StrobeTensor"],
+            path: "Benchmarks/GEMMBenchmark"),
+
+        .testTarget(name: "StrobeTensorTests", dependencies: ["StrobeTensor"]),
+        .testTarget(
+            name: "StrobeTests", dependencies: ["Strobe"],
+            resources: [.copy("Fixtures")]),
+    ],
+    cxxLanguageStandard: .cxx17
+)
