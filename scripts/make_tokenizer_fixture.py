@@ -17,12 +17,12 @@ Output: Tests/StrobeTests/Fixtures/tokenizer/{tokenizer.model, cases.json, READM
 The output is deterministic for a given sentencepiece version.
 """
 
+import io
 import json
 import os
 import platform
 import random
 import sys
-import tempfile
 
 import sentencepiece as spm
 
@@ -201,18 +201,15 @@ def test_prompts(rng: random.Random, sp: spm.SentencePieceProcessor) -> list:
 def main() -> None:
     rng = random.Random(SEED)
     os.makedirs(OUT_DIR, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        corpus = os.path.join(tmp, "captions.txt")
-        with open(corpus, "w", encoding="utf-8") as f:
-            for _ in range(N_TRAIN_CAPTIONS):
-                f.write(caption(rng) + "\n")
-        prefix = os.path.join(tmp, "tokenizer")
-        spm.SentencePieceTrainer.train(
-            input=corpus, model_prefix=prefix, model_type="unigram", vocab_size=VOCAB_SIZE,
-            character_coverage=1.0, byte_fallback=True, normalization_rule_name="nmt_nfkc",
-            pad_id=0, eos_id=1, unk_id=2, bos_id=-1, num_threads=1, minloglevel=2)
-        with open(prefix + ".model", "rb") as f:
-            model_bytes = f.read()
+    captions = [caption(rng) for _ in range(N_TRAIN_CAPTIONS)]
+    # Trained from an iterator into memory, so no temporary paths end up in the model.
+    writer = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(captions), model_writer=writer, model_type="unigram",
+        vocab_size=VOCAB_SIZE, character_coverage=1.0, byte_fallback=True,
+        normalization_rule_name="nmt_nfkc", pad_id=0, eos_id=1, unk_id=2, bos_id=-1,
+        num_threads=1, minloglevel=2)
+    model_bytes = writer.getvalue()
     model_path = os.path.join(OUT_DIR, "tokenizer.model")
     with open(model_path, "wb") as f:
         f.write(model_bytes)
@@ -223,13 +220,21 @@ def main() -> None:
     for text in prompts:
         ids = sp.encode(text) + [sp.eos_id()]
         cases.append({"text": text, "ids": ids, "decoded": sp.decode(ids)})
+    # Arbitrary id sequences (byte pieces that may form invalid UTF-8, control ids) for decode.
+    decode_cases = []
+    for _ in range(40):
+        ids = [rng.randrange(sp.get_piece_size()) if rng.random() < 0.5 else rng.randrange(3, 259)
+               for _ in range(rng.randint(0, 24))]
+        decode_cases.append({"ids": ids, "decoded": sp.decode(ids)})
     fixture = {
-        "note": "ids = SentencePieceProcessor.encode(text) + [eos_id]; decoded = decode(ids)",
+        "note": "cases: ids = encode(text) + [eos_id], decoded = decode(ids); "
+                "decode_cases: decoded = decode(ids) for arbitrary ids",
         "sentencepiece_version": spm.__version__,
         "python_version": platform.python_version(),
         "vocab_size": sp.get_piece_size(),
         "pad_id": sp.pad_id(), "eos_id": sp.eos_id(), "unk_id": sp.unk_id(), "bos_id": sp.bos_id(),
         "cases": cases,
+        "decode_cases": decode_cases,
     }
     with open(os.path.join(OUT_DIR, "cases.json"), "w", encoding="utf-8") as f:
         json.dump(fixture, f, ensure_ascii=True, indent=None, separators=(",", ":"))

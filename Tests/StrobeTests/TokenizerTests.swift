@@ -18,6 +18,13 @@ struct TokenizerFixture: Decodable {
     let unk_id: Int32
     let bos_id: Int32
     let cases: [Case]
+    /// Arbitrary id sequences (possibly invalid UTF-8 byte pieces) and Python's decode of them.
+    let decode_cases: [DecodeCase]
+
+    struct DecodeCase: Decodable {
+        let ids: [Int32]
+        let decoded: String
+    }
 
     static let directory = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
         .appendingPathComponent("tokenizer")
@@ -93,6 +100,15 @@ struct TokenizerTests {
         for (index, golden) in fixture.cases.enumerated() {
             let text = try tokenizer.decode(golden.ids)
             #expect(text == golden.decoded, "case \(index) \(golden.text.debugDescription)")
+            if text != golden.decoded { break }
+        }
+    }
+
+    @Test func decodeOfArbitraryIDsMatchesPython() throws {
+        #expect(!fixture.decode_cases.isEmpty)
+        for golden in fixture.decode_cases {
+            let text = try tokenizer.decode(golden.ids)
+            #expect(text == golden.decoded, "ids \(golden.ids)")
             if text != golden.decoded { break }
         }
     }
