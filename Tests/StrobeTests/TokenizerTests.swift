@@ -2,7 +2,7 @@ import Foundation
 import SentencePieceShim
 import Testing
 
-@testable import Strobe
+import Strobe
 
 /// The golden cases written by scripts/make_tokenizer_fixture.py (see Fixtures/tokenizer/README.md).
 struct TokenizerFixture: Decodable {
