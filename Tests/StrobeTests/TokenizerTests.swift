@@ -1,8 +1,7 @@
 import Foundation
 import SentencePieceShim
-import Testing
-
 import Strobe
+import Testing
 
 /// The golden cases written by scripts/make_tokenizer_fixture.py (see Fixtures/tokenizer/README.md).
 struct TokenizerFixture: Decodable {
