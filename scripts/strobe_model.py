@@ -111,7 +111,13 @@ def attention(q, k, v, bias=None, key_mask=None, scale=None):
         key_bias = torch.zeros(key_mask.shape, dtype=q.dtype, device=q.device)
         key_bias = key_bias.masked_fill(~key_mask, torch.finfo(q.dtype).min)[:, None, None, :]  # [B, 1, 1, Lk]
         mask = key_bias if mask is None else mask + key_bias
-    return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=scale)
+    scale = q.shape[-1] ** -0.5 if scale is None else scale
+    scores = (q @ k.transpose(-1, -2)) * scale                               # [B, Hh, Lq, Lk]
+    if mask is not None:
+        scores = scores + mask
+    # Written out rather than F.scaled_dot_product_attention: training needs forward-mode AD
+    # (the TVM JVP), which PyTorch's fused CPU attention kernels do not implement.
+    return torch.softmax(scores.float(), dim=-1).to(v.dtype) @ v
 
 
 # ---------------------------------------------------------------------------------------------
