@@ -1,0 +1,266 @@
+"""Trains Strobe's default model from nothing, resumably (design.md §3–§4).
+
+    .venv/bin/python scripts/train.py --workdir RUN_DIR [--teacher-hours 2] [--tvm-hours 3]
+
+Stages, each resumed from the newest checkpoint in RUN_DIR:
+1. tokenizer: a SentencePiece unigram model trained on captions from the scene grammar.
+2. teacher:   flow matching (gap 0, β = 1) with 10 % caption dropout — the "full" model, sampled
+              with two-pass classifier-free guidance.
+3. tvm:       Terminal Velocity Matching from the teacher's weights: a terminal-velocity term
+              through a forward-mode JVP (gradients flow through it) against an EMA target
+              (rate 0.99), plus a flow-matching term with the guided target w·v + (1 − w)·u_uncond,
+              both weighted 1/w²; constant w; gap* time sampling; AdamW(1e-4, β = (0.9, 0.95)).
+Checkpoints (RUN_DIR/teacher.ckpt, RUN_DIR/tvm.ckpt) are written every few minutes and at the
+end of a stage; a killed run loses at most that much. scripts/export.py turns a checkpoint into
+the shipped weights file. Datasets are rendered on the fly; nothing here belongs in git.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from strobe_model import DenoiserConfig, ModelConfig, StrobeModel, TextEncoderConfig  # noqa: E402
+from scenes import ASPECT_SIZES, caption, render, sample_scene  # noqa: E402
+
+GUIDANCE = 2.0          # the constant w of the flash model (β = 1/w)
+CAPTION_DROPOUT = 0.1
+
+
+# ---------------------------------------------------------------------------------------------
+# Data
+
+
+def train_tokenizer(path: str, vocab_size: int, seed: int = 0) -> None:
+    import sentencepiece as spm
+    rng = np.random.default_rng(seed)
+    captions = [caption(sample_scene(rng), rng) for _ in range(60_000)]
+    tmp = path + ".corpus.txt"
+    with open(tmp, "w") as f:
+        f.write("\n".join(captions) + "\n")
+    spm.SentencePieceTrainer.train(
+        input=tmp, model_prefix=path[:-len(".model")], vocab_size=vocab_size, model_type="unigram",
+        pad_id=0, eos_id=1, unk_id=2, bos_id=-1, byte_fallback=True, character_coverage=1.0,
+        num_threads=1, minloglevel=2)
+    os.remove(tmp)
+
+
+class Batches:
+    """Endless batches of (pixels [B, 3, H, W] in [−1, 1], captions); one aspect ratio a batch."""
+
+    def __init__(self, batch: int, seed: int):
+        self.batch = batch
+        self.rng = np.random.default_rng(seed)
+        self.ratios = sorted(ASPECT_SIZES)
+
+    def next(self):
+        width, height = ASPECT_SIZES[self.ratios[self.rng.integers(len(self.ratios))]]
+        images, texts = [], []
+        for _ in range(self.batch):
+            scene = sample_scene(self.rng)
+            texts.append(caption(scene, self.rng))
+            images.append(render(scene, width, height, int(self.rng.integers(2**31))))
+        x = torch.from_numpy(np.stack(images)).float() * 2 - 1
+        return x, texts
+
+
+def tokenize(sp, texts: list[str], max_tokens: int):
+    ids = [sp.encode(t)[:max_tokens] + [sp.eos_id()] for t in texts]
+    length = max(len(i) for i in ids)
+    batch = torch.zeros(len(ids), length, dtype=torch.long)
+    mask = torch.zeros(len(ids), length, dtype=torch.bool)
+    for row, seq in enumerate(ids):
+        batch[row, :len(seq)] = torch.tensor(seq)
+        mask[row, :len(seq)] = True
+    return batch, mask
+
+
+# ---------------------------------------------------------------------------------------------
+# Losses
+
+
+def logit_normal(n: int, mean: float, std: float) -> torch.Tensor:
+    return torch.sigmoid(torch.randn(n) * std + mean)
+
+
+def teacher_loss(model: StrobeModel, x0, ids, mask):
+    """Flow matching on u = (x_t − x̂)/max(t, t_min) against v = ε − x₀ (gap 0, β = 1)."""
+    b = x0.shape[0]
+    t = logit_normal(b, -0.4, 1.0)
+    eps = torch.randn_like(x0)
+    x_t = (1 - t)[:, None, None, None] * x0 + t[:, None, None, None] * eps
+    text = model.encode_text(ids, mask)
+    u = model.denoiser.velocity(x_t, t, torch.zeros(b), torch.ones(b), text, mask)
+    return (u.float() - (eps - x0)).pow(2).mean()
+
+
+def sample_gap_times(b: int):
+    """TVM's gap*: gap = sigmoid(N(−0.8, 1)); s = sigmoid(N(−0.4, 1)) truncated to s ≤ 1 − gap;
+    t = s + gap; and an independent s′ for the flow-matching term."""
+    gap = logit_normal(b, -0.8, 1.0)
+    normal = torch.distributions.Normal(-0.4, 1.0)
+    upper = normal.cdf(torch.logit(1 - gap))
+    s = torch.sigmoid(normal.icdf((torch.rand(b) * upper).clamp(1e-6, 1 - 1e-6)))
+    s = torch.minimum(s, 1 - gap)
+    t = (s + gap).clamp(max=1.0)
+    return t, s, logit_normal(b, -0.4, 1.0)
+
+
+def tvm_loss(model: StrobeModel, target: StrobeModel, x0, ids, mask, empty_ids, empty_mask):
+    b = x0.shape[0]
+    t, s, s2 = sample_gap_times(b)
+    beta = torch.full((b,), 1.0 / GUIDANCE)
+    dropped = torch.rand(b) < CAPTION_DROPOUT
+    beta[dropped] = 1.0
+    ids = torch.where(dropped[:, None], _pad_empty(empty_ids, ids), ids)
+    mask = torch.where(dropped[:, None], _pad_empty(empty_mask, mask), mask)
+    eps = torch.randn_like(x0)
+    x_t = (1 - t)[:, None, None, None] * x0 + t[:, None, None, None] * eps
+    x_s2 = (1 - s2)[:, None, None, None] * x0 + s2[:, None, None, None] * eps
+    text = model.encode_text(ids, mask)
+
+    # Terminal velocity: d/ds [ (s − t)·u(x_t, t, t − s) ] should equal the target's
+    # instantaneous velocity at the jump's end point.
+    def displacement(s_):
+        return (s_ - t)[:, None, None, None] * model.denoiser.velocity(x_t, t, t - s_, beta, text, mask)
+
+    f, df_ds = torch.func.jvp(displacement, (s,), (torch.ones_like(s),))
+    with torch.no_grad():
+        text_target = target.encode_text(ids, mask)
+        empty_mask_b = _pad_empty(empty_mask, mask[:, :1])                   # [B, 1]
+        empty_text = target.encode_text(_pad_empty(empty_ids, ids[:, :1]), empty_mask_b)
+        u_end = target.denoiser.velocity(x_t + f.detach(), s, torch.zeros(b), beta, text_target, mask)
+        u_uncond = target.denoiser.velocity(x_s2, s2, torch.zeros(b), torch.ones(b), empty_text, empty_mask_b)
+    w = (1 / beta)[:, None, None, None]
+    terminal = ((df_ds.float() - u_end) * beta[:, None, None, None]).pow(2).flatten(1).mean(1)
+
+    # Flow matching at gap 0 against the guided velocity.
+    u = model.denoiser.velocity(x_s2, s2, torch.zeros(b), beta, text, mask)
+    v_target = w * (eps - x0) + (1 - w) * u_uncond
+    fm = ((u.float() - v_target) * beta[:, None, None, None]).pow(2).flatten(1).mean(1)
+    return (terminal + fm).mean(), terminal.mean().item(), fm.mean().item()
+
+
+def _pad_empty(empty: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """The empty prompt's [1, 1] ids/mask padded to like's [B, L] (padding id 0, mask False)."""
+    out = torch.zeros_like(like)
+    out[:, :1] = empty
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Loop
+
+
+def save(path, **state):
+    tmp = path + ".tmp"
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def ema_update(ema: StrobeModel, model: StrobeModel, rate: float):
+    with torch.no_grad():
+        for e, p in zip(ema.parameters(), model.parameters()):
+            e.lerp_(p, 1 - rate)
+
+
+def run_stage(stage: str, args, cfg: ModelConfig, sp, init: dict | None):
+    path = os.path.join(args.workdir, f"{stage}.ckpt")
+    model = StrobeModel(cfg)
+    if init is not None:
+        model.load_state_dict(init)
+    ema = copy.deepcopy(model).requires_grad_(False)          # for export (rate 0.999)
+    target = copy.deepcopy(model).requires_grad_(False)       # TVM's target (rate 0.99)
+    lr = args.teacher_lr if stage == "teacher" else args.tvm_lr
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.95), weight_decay=0.0)
+    state = {"step": 0, "seconds": 0.0, "samples": 0}
+    if os.path.exists(path):
+        ck = torch.load(path, weights_only=False)
+        model.load_state_dict(ck["model"]); ema.load_state_dict(ck["ema"]); target.load_state_dict(ck["target"])
+        opt.load_state_dict(ck["opt"]); state = ck["state"]
+        torch.set_rng_state(ck["torch_rng"])
+        print(f"{stage}: resumed at step {state['step']} ({state['seconds'] / 3600:.2f} h)", flush=True)
+    budget = 3600 * (args.teacher_hours if stage == "teacher" else args.tvm_hours)
+    data = Batches(args.batch, seed=hash((stage, state["step"])) % 2**31)
+    empty_ids, empty_mask = tokenize(sp, [""], cfg.max_prompt_tokens)
+    log = open(os.path.join(args.workdir, f"{stage}.log.jsonl"), "a")
+    last_save = time.time()
+    while state["seconds"] < budget:
+        start = time.time()
+        x0, texts = data.next()
+        if stage == "teacher":
+            texts = ["" if r < CAPTION_DROPOUT else c for r, c in zip(np.random.rand(len(texts)), texts)]
+        ids, mask = tokenize(sp, texts, cfg.max_prompt_tokens)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+            if stage == "teacher":
+                loss = teacher_loss(model, x0, ids, mask)
+                parts = {}
+            else:
+                loss, terminal, fm = tvm_loss(model, target, x0, ids, mask, empty_ids, empty_mask)
+                parts = {"terminal": terminal, "fm": fm}
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        ema_update(ema, model, 0.999)
+        ema_update(target, model, 0.99)
+        state["step"] += 1
+        state["samples"] += len(texts)
+        state["seconds"] += time.time() - start
+        if state["step"] % 20 == 0:
+            record = {"step": state["step"], "loss": loss.item(), **parts, "hours": state["seconds"] / 3600,
+                      "samples_per_s": len(texts) / (time.time() - start)}
+            log.write(json.dumps(record) + "\n"); log.flush()
+            print(stage, record, flush=True)
+        if time.time() - last_save > args.checkpoint_minutes * 60 or state["seconds"] >= budget:
+            save(path, model=model.state_dict(), ema=ema.state_dict(), target=target.state_dict(),
+                 opt=opt.state_dict(), state=state, torch_rng=torch.get_rng_state(), config=cfg.to_json())
+            last_save = time.time()
+    return ema.state_dict()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workdir", required=True)
+    parser.add_argument("--teacher-hours", type=float, default=2.0)
+    parser.add_argument("--tvm-hours", type=float, default=3.0)
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--teacher-lr", type=float, default=3e-4)
+    parser.add_argument("--tvm-lr", type=float, default=1e-4)
+    parser.add_argument("--vocab-size", type=int, default=1024)
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--checkpoint-minutes", type=float, default=5.0)
+    parser.add_argument("--no-bf16", dest="bf16", action="store_false")
+    parser.add_argument("--stages", default="teacher,tvm")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    os.makedirs(args.workdir, exist_ok=True)
+
+    import sentencepiece as spm
+    tok_path = os.path.join(args.workdir, "tokenizer.model")
+    if not os.path.exists(tok_path):
+        train_tokenizer(tok_path, args.vocab_size)
+    sp = spm.SentencePieceProcessor(model_file=tok_path)
+    cfg = ModelConfig(text=TextEncoderConfig(vocab_size=sp.get_piece_size()), denoiser=DenoiserConfig())
+    torch.manual_seed(0)
+
+    weights = None
+    if "teacher" in args.stages:
+        weights = run_stage("teacher", args, cfg, sp, None)
+    if "tvm" in args.stages:
+        if weights is None:
+            weights = torch.load(os.path.join(args.workdir, "teacher.ckpt"), weights_only=False)["ema"]
+        run_stage("tvm", args, cfg, sp, weights)
+
+
+if __name__ == "__main__":
+    main()
