@@ -1,0 +1,63 @@
+"""Exports a trained `strobe-dit` checkpoint to a Strobe weights file (weights-format.md).
+
+    .venv/bin/python scripts/export.py --checkpoint RUN_DIR/tvm.ckpt --tokenizer RUN_DIR/tokenizer.model \
+        [--output Models/strobe-scenes.safetensors] [--dtype F16]
+
+The EMA weights are written (F16 by default; F32 or BF16 on request) with the architecture, the
+sampler defaults (flash 4 steps, full 100 steps, the guidance w the model was trained with) and
+the tokenizer inside. `Models/strobe-scenes.safetensors` is where the CLI looks by default.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import strobe_weights  # noqa: E402
+from strobe_model import ModelConfig, StrobeModel  # noqa: E402
+
+DEFAULT_OUTPUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Models", "strobe-scenes.safetensors")
+
+
+def export(state_dict: dict, cfg: ModelConfig, tokenizer_model: bytes, path: str, dtype: str = "F16",
+           guidance: float = 2.0, flash_steps: int = 4, full_steps: int = 100,
+           model_name: str = "strobe-scenes", description: str | None = None) -> None:
+    """Writes `state_dict` (names as StrobeModel's) after checking them against the architecture."""
+    expected = StrobeModel(cfg).tensor_shapes()
+    got = {k: list(v.shape) for k, v in state_dict.items()}
+    if got != expected:
+        missing = sorted(set(expected) - set(got))
+        extra = sorted(set(got) - set(expected))
+        wrong = sorted(k for k in set(got) & set(expected) if got[k] != expected[k])
+        raise ValueError(f"state dict does not match the architecture: missing {missing}, unexpected {extra}, "
+                         f"wrong shapes {wrong}")
+    metadata = strobe_weights.strobe_metadata(
+        architecture=__import__("json").loads(cfg.to_json()),
+        sampler_defaults={"flash_steps": flash_steps, "full_steps": full_steps, "guidance": guidance},
+        tokenizer_model=tokenizer_model, model_name=model_name, description=description)
+    strobe_weights.save(path, state_dict, metadata, default_dtype=dtype)
+
+
+def main() -> None:
+    import torch
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--checkpoint", required=True)
+    parser.add_argument("--tokenizer", required=True)
+    parser.add_argument("--output", default=DEFAULT_OUTPUT)
+    parser.add_argument("--dtype", default="F16", choices=sorted(strobe_weights.DTYPE_SIZES))
+    parser.add_argument("--weights", default="ema", choices=["ema", "model"])
+    args = parser.parse_args()
+    ck = torch.load(args.checkpoint, weights_only=False)
+    cfg = ModelConfig.from_json(ck["config"])
+    with open(args.tokenizer, "rb") as f:
+        tokenizer = f.read()
+    state = ck["state"]
+    description = (f"trained by scripts/train.py: {state['step']} steps, {state['samples']} samples, "
+                   f"{state['seconds'] / 3600:.2f} h in this stage")
+    export(ck[args.weights], cfg, tokenizer, args.output, args.dtype, description=description)
+    print(f"wrote {args.output} ({os.path.getsize(args.output) / 2**20:.1f} MiB)")
+
+
+if __name__ == "__main__":
+    main()
