@@ -47,7 +47,8 @@ extension Ops {
         scores.withUnsafeMutableBufferPointer { ps in
             let s = SharedPointer(ps.baseAddress!)
             for b in 0..<p.batch {
-                let mask = pm.baseAddress.map { $0 + (maskPerBatch ? b * p.lk : 0) }
+                // (An empty array may still have a base address: test the optionals, not the pointers.)
+                let mask = keyMask == nil ? nil : pm.baseAddress! + (maskPerBatch ? b * p.lk : 0)
                 for h in 0..<heads {
                     // scores [Lq, Lk] = alpha · Q_h K_hᵀ (row strides H·Dh pick the head's columns)
                     strobe_sgemm(
@@ -55,9 +56,8 @@ extension Ops {
                         pq.baseAddress! + b * p.lq * qWidth + h * p.headDim, Int32(qWidth),
                         pk.baseAddress! + b * p.lk * qWidth + h * p.headDim, Int32(qWidth),
                         0, s.base, Int32(p.lk))
-                    let biasHead = pb.baseAddress.map {
-                        $0 + ((biasPerBatch ? b * heads : 0) + h) * p.lq * p.lk
-                    }
+                    let biasHead = bias == nil
+                        ? nil : pb.baseAddress! + ((biasPerBatch ? b * heads : 0) + h) * p.lq * p.lk
                     Parallel.forEachChunk(count: p.lq, workPerItem: 12 * p.lk) { range in
                         for i in range {
                             let row = s.base + i * p.lk
@@ -94,6 +94,7 @@ struct AttentionShape {
             (q.count == 2 || q.count == 3) && k.count == q.count && v.count == q.count,
             "attention: q \(q), k \(k), v \(v) must all be [L, H*Dh] or all [B, L, H*Dh]")
         precondition(heads > 0, "attention: heads must be positive, got \(heads)")
+        precondition(q.last! > 0 && v.last! > 0, "attention: empty heads in q \(q), v \(v)")
         let batched = q.count == 3
         batch = batched ? q[0] : 1
         precondition(

@@ -103,6 +103,7 @@ extension Ops {
     /// `f(x)` for a scalar operation on every element.
     static func scalar(_ a: Tensor, _ s: Float, _ kind: BinaryKind, scalarFirst: Bool) -> Tensor {
         var out = a
+        guard a.count > 0 else { return out }
         out.storage.withUnsafeMutableBufferPointer { p in
             let base = SharedPointer(p.baseAddress!)
             let count = p.count

@@ -14,6 +14,7 @@ extension Ops {
     ) -> Tensor {
         let p = MatmulPlan(a.shape, b.shape, transposeA: transposeA, transposeB: transposeB)
         var out = [Float](repeating: 0, count: p.batch * p.m * p.n)
+        guard !out.isEmpty, p.k > 0 else { return Tensor(shape: p.outShape, storage: out) }
         a.storage.withUnsafeBufferPointer { pa in
             b.storage.withUnsafeBufferPointer { pb in
                 out.withUnsafeMutableBufferPointer { pc in
@@ -46,6 +47,7 @@ extension Ops {
         var outShape = x.shape
         outShape[outShape.count - 1] = outFeatures
         var out = [Float](repeating: 0, count: rows * outFeatures)
+        guard rows > 0, outFeatures > 0 else { return Tensor(shape: outShape, storage: out) }
         if let bias {
             // Start from the bias in every row, then accumulate the product with beta = 1.
             out.withUnsafeMutableBufferPointer { po in
@@ -56,7 +58,6 @@ extension Ops {
                 }
             }
         }
-        guard rows > 0, outFeatures > 0 else { return Tensor(shape: outShape, storage: out) }
         if inFeatures == 0 { return Tensor(shape: outShape, storage: out) }
         x.storage.withUnsafeBufferPointer { px in
             weight.storage.withUnsafeBufferPointer { pw in

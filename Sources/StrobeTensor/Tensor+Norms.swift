@@ -12,7 +12,7 @@ extension Ops {
     public static func softmaxInPlace(_ x: inout Tensor) {
         precondition(x.rank >= 1, "softmax: needs at least one axis, got shape \(x.shape)")
         let cols = x.shape[x.rank - 1]
-        guard cols > 0 else { return }
+        guard cols > 0, x.count > 0 else { return }
         let rows = x.count / cols
         x.storage.withUnsafeMutableBufferPointer { buffer in
             let base = SharedPointer(buffer.baseAddress!)
@@ -107,7 +107,7 @@ extension Ops {
         _ x: Tensor, cols: Int, weight: Tensor?, bias: Tensor?,
         stats: (UnsafePointer<Float>, Int) -> (Float, Float)
     ) -> Tensor {
-        guard cols > 0 else { return x }
+        guard cols > 0, x.count > 0 else { return x }
         let rows = x.count / cols
         var out = [Float](repeating: 0, count: x.count)
         let w = weight?.storage ?? [Float](repeating: 1, count: cols)
