@@ -155,6 +155,31 @@ for c in cases {
         + String(format: "%9.3f %9.3f %15.1f %13.1f %6d", r.medianSeconds * 1e3, r.minSeconds * 1e3, r.medianGFLOPS, r.bestGFLOPS, r.runs)
     print(line)
 }
+
+// The non-BLAS ops at the denoiser's activation sizes, for scale (time only).
+let x = data([tokens, hidden], seed: 9), wide = data([tokens, 4 * hidden], seed: 10)
+let scores = data([8, tokens, tokens], seed: 11), gain = data([hidden], seed: 12)
+let qk = data([tokens, hidden], seed: 13)
+let rope = RotaryTable(rows: RotaryTable.gridPositions(height: 16, width: 16).rows,
+                       columns: RotaryTable.gridPositions(height: 16, width: 16).columns, headDim: 64)
+let image = data([3, 256, 256], seed: 14)
+let opCases: [Case] = [
+    Case(name: "layerNorm", shape: "[256, 512]", flops: 0) { Ops.layerNorm(x).storage[0] },
+    Case(name: "rmsNorm", shape: "[256, 512]", flops: 0) { Ops.rmsNorm(x, weight: gain).storage[0] },
+    Case(name: "modulate x*(1+s)+b", shape: "[256, 512]", flops: 0) { (x * (1 + gain) + gain).storage[0] },
+    Case(name: "gelu", shape: "[256, 2048]", flops: 0) { Ops.gelu(wide).storage[0] },
+    Case(name: "silu", shape: "[256, 2048]", flops: 0) { Ops.silu(wide).storage[0] },
+    Case(name: "softmax", shape: "[8, 256, 256]", flops: 0) { Ops.softmax(scores).storage[0] },
+    Case(name: "rope2D", shape: "[256, 8x64]", flops: 0) { Ops.applyRotary(qk, rope, heads: 8).storage[0] },
+    Case(name: "patchify p=16", shape: "[3, 256, 256]", flops: 0) { Ops.patchify(image, patchSize: 16).storage[0] },
+]
+print("\nother ops                 shape                     median ms   best ms   runs")
+for c in opCases {
+    let r = measure(c, minTime: options.minTime / 4, sink: &sink)
+    print(r.name.padding(toLength: 26, withPad: " ", startingAt: 0)
+        + r.shape.padding(toLength: 26, withPad: " ", startingAt: 0)
+        + String(format: "%9.3f %9.3f %6d", r.medianSeconds * 1e3, r.minSeconds * 1e3, r.runs))
+}
 if sink.isNaN { print("(checksum NaN)") }
 
 if let path = options.jsonPath {

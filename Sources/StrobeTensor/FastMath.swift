@@ -11,7 +11,9 @@ enum FastMath {
     @inlinable @inline(__always)
     static func exp(_ x: V) -> V {
         let lo: Float = -87.3, hi: Float = 88.0
-        let clamped = pointwiseMin(pointwiseMax(x, V(repeating: lo)), V(repeating: hi))
+        let low = V(repeating: lo), high = V(repeating: hi)
+        var clamped = x.replacing(with: low, where: x .< low)
+        clamped = clamped.replacing(with: high, where: clamped .> high)
         // n = round(x / ln 2) through the 1.5·2^23 trick (round to nearest even).
         let magic = V(repeating: 0x1.8p23)
         let shifted = clamped * 1.442_695_04 + magic
@@ -33,9 +35,8 @@ enum FastMath {
 
     /// Applies a lane-wise function to `count` elements; the tail is padded with zeros.
     @inlinable @inline(__always)
-    static func map(
-        _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count: Int,
-        _ f: (V) -> V
+    static func map<F: LaneFunction>(
+        _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count: Int, _ f: F
     ) {
         var i = 0
         while i + 8 <= count {
@@ -54,7 +55,7 @@ enum FastMath {
     /// Σ f(x) over `count` elements, in a fixed order (8 lanes, then the lanes summed);
     /// `f(0)` must be 0 because the tail is padded with zeros.
     @inlinable @inline(__always)
-    static func sum(_ src: UnsafePointer<Float>, count: Int, _ f: (V) -> V) -> Float {
+    static func sum<F: LaneFunction>(_ src: UnsafePointer<Float>, count: Int, _ f: F) -> Float {
         var acc = V()
         var i = 0
         while i + 8 <= count {
@@ -75,5 +76,39 @@ enum FastMath {
         var m = src[0]
         for i in 1..<Swift.max(1, count) where src[i] > m { m = src[i] }
         return m
+    }
+}
+
+/// A lane-wise function, as a type so that kernels specialise and inline it.
+@usableFromInline
+protocol LaneFunction {
+    func callAsFunction(_ v: FastMath.V) -> FastMath.V
+}
+
+extension FastMath {
+    /// `v`.
+    @usableFromInline struct Identity: LaneFunction {
+        @inlinable init() {}
+        @inlinable @inline(__always) func callAsFunction(_ v: V) -> V { v }
+    }
+
+    /// `v²`.
+    @usableFromInline struct Square: LaneFunction {
+        @inlinable init() {}
+        @inlinable @inline(__always) func callAsFunction(_ v: V) -> V { v * v }
+    }
+
+    /// `v · factor`.
+    @usableFromInline struct Scale: LaneFunction {
+        @usableFromInline let factor: V
+        @inlinable init(_ factor: Float) { self.factor = V(repeating: factor) }
+        @inlinable @inline(__always) func callAsFunction(_ v: V) -> V { v * factor }
+    }
+
+    /// `e^(v − shift)`.
+    @usableFromInline struct ShiftedExp: LaneFunction {
+        @usableFromInline let shift: V
+        @inlinable init(_ shift: Float) { self.shift = V(repeating: shift) }
+        @inlinable @inline(__always) func callAsFunction(_ v: V) -> V { FastMath.exp(v - shift) }
     }
 }

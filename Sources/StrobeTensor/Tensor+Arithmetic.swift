@@ -30,35 +30,33 @@ extension Ops {
     @usableFromInline
     enum BinaryKind: Sendable { case add, sub, mul, div }
 
-    @inline(__always)
-    static func apply(_ kind: BinaryKind, _ x: Float, _ y: Float) -> Float {
-        switch kind {
-        case .add: return x + y
-        case .sub: return x - y
-        case .mul: return x * y
-        case .div: return x / y
+    @usableFromInline
+    static func binary(_ a: Tensor, _ b: Tensor, _ kind: BinaryKind) -> Tensor {
+        switch kind {  // one specialised kernel per operation, so the inner loops vectorise
+        case .add: return binary(a, b, AddFunction.self)
+        case .sub: return binary(a, b, SubFunction.self)
+        case .mul: return binary(a, b, MulFunction.self)
+        case .div: return binary(a, b, DivFunction.self)
         }
     }
 
-    @usableFromInline
-    static func binary(_ a: Tensor, _ b: Tensor, _ kind: BinaryKind) -> Tensor {
-        let shape = a.shape == b.shape ? a.shape : broadcastShape(a.shape, b.shape)
+    private static func binary<F: ScalarFunction>(_ a: Tensor, _ b: Tensor, _: F.Type) -> Tensor {
+        let same = a.shape == b.shape
+        let shape = same ? a.shape : broadcastShape(a.shape, b.shape)
         let count = shape.reduce(1, *)
-        var out = [Float](repeating: 0, count: count)
-        guard count > 0 else { return Tensor(shape: shape, storage: out) }
+        guard count > 0 else { return Tensor(shape: shape, storage: []) }
         // Rows of the output's last axis (the whole tensor when shapes are equal).
-        let inner = a.shape == b.shape ? count : max(1, shape.last ?? 1)
+        let inner = same ? count : max(1, shape.last ?? 1)
         let rows = count / inner
         let sa = broadcastStrides(a.shape, to: shape), sb = broadcastStrides(b.shape, to: shape)
-        let ia = a.shape == b.shape ? 1 : sa.last ?? 0, ib = a.shape == b.shape ? 1 : sb.last ?? 0
+        let ia = same ? 1 : sa.last ?? 0, ib = same ? 1 : sb.last ?? 0
         let outer = Array(shape.dropLast())
-        a.storage.withUnsafeBufferPointer { pa in
+        let blocks = inner >= 8192 ? (inner + 4095) / 4096 : 1  // long rows split into blocks too
+        let storage = a.storage.withUnsafeBufferPointer { pa in
             b.storage.withUnsafeBufferPointer { pb in
-                out.withUnsafeMutableBufferPointer { po in
+                [Float](unsafeUninitializedCapacity: count) { po, initialized in
                     let pa = pa.baseAddress!, pb = pb.baseAddress!, dst = SharedPointer(po.baseAddress!)
-                    let blocks = inner >= 4096 ? (inner + 4095) / 4096 : 1  // split long rows too
-                    let pieces = rows * blocks
-                    Parallel.forEachChunk(count: pieces, workPerItem: inner / blocks) { range in
+                    Parallel.forEachChunk(count: rows * blocks, workPerItem: inner / blocks) { range in
                         for piece in range {
                             let row = piece / blocks, block = piece % blocks
                             var offA = 0, offB = 0, rest = row
@@ -68,27 +66,22 @@ extension Ops {
                                 offA += i * sa[axis]
                                 offB += i * sb[axis]
                             }
-                            let start = inner * block / blocks, end = inner * (block + 1) / blocks
-                            let o = dst.base + row * inner
+                            let start = inner * block / blocks, n = inner * (block + 1) / blocks - start
+                            let o = dst.base + row * inner + start
+                            let x = pa + offA + start * ia, y = pb + offB + start * ib
                             switch (ia, ib) {
-                            case (1, 1):
-                                for j in start..<end { o[j] = apply(kind, pa[offA + j], pb[offB + j]) }
-                            case (1, 0):
-                                let y = pb[offB]
-                                for j in start..<end { o[j] = apply(kind, pa[offA + j], y) }
-                            case (0, 1):
-                                let x = pa[offA]
-                                for j in start..<end { o[j] = apply(kind, x, pb[offB + j]) }
-                            default:
-                                let v = apply(kind, pa[offA], pb[offB])
-                                for j in start..<end { o[j] = v }
+                            case (1, 1): for j in 0..<n { o[j] = F.apply(x[j], y[j]) }
+                            case (1, 0): let v = y[0]; for j in 0..<n { o[j] = F.apply(x[j], v) }
+                            case (0, 1): let u = x[0]; for j in 0..<n { o[j] = F.apply(u, y[j]) }
+                            default: o.update(repeating: F.apply(x[0], y[0]), count: n)
                             }
                         }
                     }
+                    initialized = count
                 }
             }
         }
-        return Tensor(shape: shape, storage: out)
+        return Tensor(shape: shape, storage: storage)
     }
 
     /// Strides of `shape` seen as `target` (0 on broadcast axes).
@@ -100,21 +93,10 @@ extension Ops {
         }
     }
 
-    /// `f(x)` for a scalar operation on every element.
+    /// A scalar operation on every element: `x ∘ s`, or `s ∘ x` when `scalarFirst`.
     static func scalar(_ a: Tensor, _ s: Float, _ kind: BinaryKind, scalarFirst: Bool) -> Tensor {
-        var out = a
-        guard a.count > 0 else { return out }
-        out.storage.withUnsafeMutableBufferPointer { p in
-            let base = SharedPointer(p.baseAddress!)
-            let count = p.count
-            let block = 4096
-            Parallel.forEachChunk(count: (count + block - 1) / block, workPerItem: block) { range in
-                for i in (range.lowerBound * block)..<min(count, range.upperBound * block) {
-                    base.base[i] = scalarFirst ? apply(kind, s, base.base[i]) : apply(kind, base.base[i], s)
-                }
-            }
-        }
-        return out
+        let scalar = Tensor(shape: [], storage: [s])
+        return scalarFirst ? binary(scalar, a, kind) : binary(a, scalar, kind)
     }
 }
 
@@ -159,4 +141,25 @@ extension Tensor {
         precondition(result.shape == shape, "in-place update of \(shape) by \(b.shape) would change its shape")
         return result
     }
+}
+
+/// A scalar binary operation as a type, so that kernels specialise on it.
+protocol ScalarFunction {
+    static func apply(_ x: Float, _ y: Float) -> Float
+}
+
+enum AddFunction: ScalarFunction {
+    @inline(__always) static func apply(_ x: Float, _ y: Float) -> Float { x + y }
+}
+
+enum SubFunction: ScalarFunction {
+    @inline(__always) static func apply(_ x: Float, _ y: Float) -> Float { x - y }
+}
+
+enum MulFunction: ScalarFunction {
+    @inline(__always) static func apply(_ x: Float, _ y: Float) -> Float { x * y }
+}
+
+enum DivFunction: ScalarFunction {
+    @inline(__always) static func apply(_ x: Float, _ y: Float) -> Float { x / y }
 }

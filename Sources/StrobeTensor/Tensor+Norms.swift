@@ -30,11 +30,9 @@ extension Ops {
             row.update(repeating: 0, count: count)
             return
         }
-        let shift = FastMath.V(repeating: m)
-        FastMath.map(row, row, count: count) { FastMath.exp($0 - shift) }
-        let total = FastMath.sum(row, count: count) { $0 }
-        let inverse = FastMath.V(repeating: 1 / total)
-        FastMath.map(row, row, count: count) { $0 * inverse }
+        FastMath.map(row, row, count: count, FastMath.ShiftedExp(m))
+        let total = FastMath.sum(row, count: count, FastMath.Identity())
+        FastMath.map(row, row, count: count, FastMath.Scale(1 / total))
     }
 
     /// Layer normalisation over the last axis: `(x − mean) / sqrt(var + eps) · weight + bias`,
@@ -49,7 +47,7 @@ extension Ops {
     ) -> Tensor {
         let cols = lastAxis(x, weight, bias, "layerNorm")
         return normalizeRows(x, cols: cols, weight: weight, bias: bias) { row, n in
-            let mean = FastMath.sum(row, count: n) { $0 } / Float(n)
+            let mean = FastMath.sum(row, count: n, FastMath.Identity()) / Float(n)
             let m = FastMath.V(repeating: mean)
             let squares = centeredSquares(row, count: n, mean: m)
             let inv = 1 / (squares / Float(n) + eps).squareRoot()
@@ -65,7 +63,7 @@ extension Ops {
     public static func rmsNorm(_ x: Tensor, weight: Tensor? = nil, eps: Float = 1e-6) -> Tensor {
         let cols = lastAxis(x, weight, nil, "rmsNorm")
         return normalizeRows(x, cols: cols, weight: weight, bias: nil) { row, n in
-            let squares = FastMath.sum(row, count: n) { $0 * $0 }
+            let squares = FastMath.sum(row, count: n, FastMath.Square())
             return (0, 1 / (squares / Float(n) + eps).squareRoot())
         }
     }
@@ -109,13 +107,12 @@ extension Ops {
     ) -> Tensor {
         guard cols > 0, x.count > 0 else { return x }
         let rows = x.count / cols
-        var out = [Float](repeating: 0, count: x.count)
         let w = weight?.storage ?? [Float](repeating: 1, count: cols)
         let b = bias?.storage ?? [Float](repeating: 0, count: cols)
-        x.storage.withUnsafeBufferPointer { px in
-            out.withUnsafeMutableBufferPointer { po in
-                w.withUnsafeBufferPointer { pw in
-                    b.withUnsafeBufferPointer { pb in
+        let out = x.storage.withUnsafeBufferPointer { px in
+            w.withUnsafeBufferPointer { pw in
+                b.withUnsafeBufferPointer { pb in
+                    [Float](unsafeUninitializedCapacity: x.count) { po, initialized in
                         let src = px.baseAddress!, dst = SharedPointer(po.baseAddress!)
                         let wp = pw.baseAddress!, bp = pb.baseAddress!
                         Parallel.forEachChunk(count: rows, workPerItem: 6 * cols) { range in
@@ -127,6 +124,7 @@ extension Ops {
                                 }
                             }
                         }
+                        initialized = x.count
                     }
                 }
             }

@@ -11,22 +11,23 @@ extension Ops {
         let inner = shape.last!, innerStride = src.last!
         let outer = Array(shape.dropLast())
         let rows = inner == 0 ? 0 : x.count / inner
-        var out = [Float](repeating: 0, count: x.count)
-        x.storage.withUnsafeBufferPointer { px in
-            out.withUnsafeMutableBufferPointer { po in
-                guard let pIn = px.baseAddress, let pOut = po.baseAddress else { return }
-                let dst = SharedPointer(pOut)
-                Parallel.forEachChunk(count: rows, workPerItem: inner) { range in
-                    for row in range {
-                        var offset = 0, rest = row
-                        for axis in stride(from: outer.count - 1, through: 0, by: -1) {
-                            offset += (rest % outer[axis]) * src[axis]
-                            rest /= outer[axis]
+        let out = x.storage.withUnsafeBufferPointer { px in
+            [Float](unsafeUninitializedCapacity: x.count) { po, initialized in
+                if let pIn = px.baseAddress, let pOut = po.baseAddress {
+                    let dst = SharedPointer(pOut)
+                    Parallel.forEachChunk(count: rows, workPerItem: inner) { range in
+                        for row in range {
+                            var offset = 0, rest = row
+                            for axis in stride(from: outer.count - 1, through: 0, by: -1) {
+                                offset += (rest % outer[axis]) * src[axis]
+                                rest /= outer[axis]
+                            }
+                            let o = dst.base + row * inner
+                            for j in 0..<inner { o[j] = pIn[offset + j * innerStride] }
                         }
-                        let o = dst.base + row * inner
-                        for j in 0..<inner { o[j] = pIn[offset + j * innerStride] }
                     }
                 }
+                initialized = x.count
             }
         }
         return Tensor(shape: shape, storage: out)
