@@ -35,8 +35,11 @@ extension Ops {
         let maskPerBatch = keyMask.map { $0.count != p.lk } ?? false
         let qWidth = heads * p.headDim, vWidth = heads * p.valueDim
         var out = [Float](repeating: 0, count: p.batch * p.lq * vWidth)
-        var scores = [Float](repeating: 0, count: p.lq * p.lk)
         guard p.lq > 0, p.lk > 0 else { return Tensor(shape: p.outShape, storage: out) }
+        // Heads are processed in groups whose scores fit a fixed budget, so that one parallel
+        // softmax pass covers a whole group.
+        let group = max(1, min(heads, scoreBudget / (p.lq * p.lk)))
+        var scores = [Float](repeating: 0, count: group * p.lq * p.lk)
         let emptyBias: [Float] = [], emptyMask: [Bool] = []
         q.storage.withUnsafeBufferPointer { pq in
         k.storage.withUnsafeBufferPointer { pk in
@@ -49,20 +52,25 @@ extension Ops {
             for b in 0..<p.batch {
                 // (An empty array may still have a base address: test the optionals, not the pointers.)
                 let mask = keyMask == nil ? nil : pm.baseAddress! + (maskPerBatch ? b * p.lk : 0)
-                for h in 0..<heads {
-                    // scores [Lq, Lk] = alpha · Q_h K_hᵀ (row strides H·Dh pick the head's columns)
-                    strobe_sgemm(
-                        0, 1, Int32(p.lq), Int32(p.lk), Int32(p.headDim), alpha,
-                        pq.baseAddress! + b * p.lq * qWidth + h * p.headDim, Int32(qWidth),
-                        pk.baseAddress! + b * p.lk * qWidth + h * p.headDim, Int32(qWidth),
-                        0, s.base, Int32(p.lk))
-                    let biasHead = bias == nil
-                        ? nil : pb.baseAddress! + ((biasPerBatch ? b * heads : 0) + h) * p.lq * p.lk
-                    Parallel.forEachChunk(count: p.lq, workPerItem: 12 * p.lk) { range in
+                let biasBatch = bias == nil ? nil : pb.baseAddress! + (biasPerBatch ? b * heads : 0) * p.lq * p.lk
+                for first in stride(from: 0, to: heads, by: group) {
+                    let count = min(group, heads - first)
+                    for g in 0..<count {
+                        // scores[g] [Lq, Lk] = alpha · Q_h K_hᵀ (row strides H·Dh pick the head's columns)
+                        let h = first + g
+                        strobe_sgemm(
+                            0, 1, Int32(p.lq), Int32(p.lk), Int32(p.headDim), alpha,
+                            pq.baseAddress! + b * p.lq * qWidth + h * p.headDim, Int32(qWidth),
+                            pk.baseAddress! + b * p.lk * qWidth + h * p.headDim, Int32(qWidth),
+                            0, s.base + g * p.lq * p.lk, Int32(p.lk))
+                    }
+                    // + bias, masked keys to -inf, softmax: rows of all heads in the group at once
+                    let biasGroup = biasBatch.map { $0 + first * p.lq * p.lk }
+                    Parallel.forEachChunk(count: count * p.lq, workPerItem: 12 * p.lk) { range in
                         for i in range {
                             let row = s.base + i * p.lk
-                            if let biasHead {
-                                let br = biasHead + i * p.lk
+                            if let biasGroup {
+                                let br = biasGroup + i * p.lk
                                 for j in 0..<p.lk { row[j] += br[j] }
                             }
                             if let mask {
@@ -71,18 +79,24 @@ extension Ops {
                             softmaxRow(row, count: p.lk)
                         }
                     }
-                    // out_h [Lq, Dv] = P · V_h, written into the head's columns of out
-                    strobe_sgemm(
-                        0, 0, Int32(p.lq), Int32(p.valueDim), Int32(p.lk), 1,
-                        s.base, Int32(p.lk),
-                        pv.baseAddress! + b * p.lk * vWidth + h * p.valueDim, Int32(vWidth),
-                        0, po.baseAddress! + b * p.lq * vWidth + h * p.valueDim, Int32(vWidth))
+                    for g in 0..<count {
+                        // out_h [Lq, Dv] = P · V_h, written into the head's columns of out
+                        let h = first + g
+                        strobe_sgemm(
+                            0, 0, Int32(p.lq), Int32(p.valueDim), Int32(p.lk), 1,
+                            s.base + g * p.lq * p.lk, Int32(p.lk),
+                            pv.baseAddress! + b * p.lk * vWidth + h * p.valueDim, Int32(vWidth),
+                            0, po.baseAddress! + b * p.lq * vWidth + h * p.valueDim, Int32(vWidth))
+                    }
                 }
             }
         }}}}}}}
         return Tensor(shape: p.outShape, storage: out)
     }
 }
+
+/// Most attention scores (floats) held at once: 16 MiB.
+private let scoreBudget = 4 << 20
 
 /// Sizes of one attention call, checked.
 struct AttentionShape {
