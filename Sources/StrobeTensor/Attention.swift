@@ -19,6 +19,14 @@ extension Ops {
         q: Tensor, k: Tensor, v: Tensor, heads: Int, scale: Float? = nil,
         bias: Tensor? = nil, keyMask: [Bool]? = nil
     ) -> Tensor {
+        attention(q: q, k: k, v: v, heads: heads, scale: scale, bias: bias, keyMask: keyMask, scoreBudget: 4 << 20)
+    }
+
+    /// `attention` holding at most `scoreBudget` scores (floats) at once, but always one head's.
+    static func attention(
+        q: Tensor, k: Tensor, v: Tensor, heads: Int, scale: Float?, bias: Tensor?, keyMask: [Bool]?,
+        scoreBudget: Int
+    ) -> Tensor {
         let p = AttentionShape(q: q.shape, k: k.shape, v: v.shape, heads: heads)
         let alpha = scale ?? 1 / Float(p.headDim).squareRoot()
         if let bias {
@@ -36,8 +44,8 @@ extension Ops {
         let qWidth = heads * p.headDim, vWidth = heads * p.valueDim
         var out = [Float](repeating: 0, count: p.batch * p.lq * vWidth)
         guard p.lq > 0, p.lk > 0 else { return Tensor(shape: p.outShape, storage: out) }
-        // Heads are processed in groups whose scores fit a fixed budget, so that one parallel
-        // softmax pass covers a whole group.
+        // Heads are processed in groups whose scores fit the budget (16 MiB by default), so
+        // that one parallel softmax pass covers a whole group.
         let group = max(1, min(heads, scoreBudget / (p.lq * p.lk)))
         var scores = [Float](repeating: 0, count: group * p.lq * p.lk)
         let emptyBias: [Float] = [], emptyMask: [Bool] = []
@@ -94,9 +102,6 @@ extension Ops {
         return Tensor(shape: p.outShape, storage: out)
     }
 }
-
-/// Most attention scores (floats) held at once: 16 MiB.
-private let scoreBudget = 4 << 20
 
 /// Sizes of one attention call, checked.
 struct AttentionShape {

@@ -1,5 +1,5 @@
 import Foundation
-import StrobeTensor
+@testable import StrobeTensor
 import Testing
 
 @Suite("Rotary embeddings and attention")
@@ -136,5 +136,20 @@ struct RotaryAttentionTests {
         let v = Tensor(shape: [1, 4], storage: [9, 8, 7, 6])
         let out = Ops.attention(q: q, k: k, v: v, heads: 2)
         #expect(out.storage == [9, 8, 7, 6, 9, 8, 7, 6])
+    }
+
+    @Test("attention gives the same result whatever the head grouping")
+    func attentionGrouping() {
+        var rng = SplitMix64(seed: 33)
+        let heads = 5, lq = 7, lk = 13
+        let q = rng.tensor([2, lq, heads * 4]), k = rng.tensor([2, lk, heads * 4]), v = rng.tensor([2, lk, heads * 3])
+        let bias = rng.tensor([2, heads, lq, lk])
+        let mask = (0..<(2 * lk)).map { $0 % 3 != 1 }
+        let whole = Ops.attention(q: q, k: k, v: v, heads: heads, bias: bias, keyMask: mask)
+        for budget in [1, 2 * lq * lk, 3 * lq * lk] {
+            let grouped = Ops.attention(
+                q: q, k: k, v: v, heads: heads, scale: nil, bias: bias, keyMask: mask, scoreBudget: budget)
+            #expect(grouped == whole, "budget \(budget): max abs diff \(maxAbsDiff(grouped, whole))")
+        }
     }
 }
