@@ -19,23 +19,13 @@ extension WeightsDType {
     /// Converts little-endian elements of `dtype` to fp32 (exactly: every F16 and BF16 value
     /// is representable in fp32).
     static func decode(_ raw: UnsafeRawBufferPointer, as dtype: WeightsDType) -> [Float] {
-        let count = raw.count / dtype.size
-        return [Float](unsafeUninitializedCapacity: count) { out, initialized in
-            switch dtype {
-            case .f32:
-                for i in 0..<count {
-                    out[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
-                }
-            case .f16:
-                for i in 0..<count {
-                    out[i] = Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))))
-                }
-            case .bf16:
-                for i in 0..<count {
-                    out[i] = Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16)
-                }
+        switch dtype {
+        case .f32:
+            return (0..<(raw.count / 4)).map {
+                Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)))
             }
-            initialized = count
+        case .f16: return HalfFloat.decodeF16(littleEndian: raw)
+        case .bf16: return HalfFloat.decodeBF16(littleEndian: raw)
         }
     }
 }

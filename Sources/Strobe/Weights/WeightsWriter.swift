@@ -64,19 +64,9 @@ public enum WeightsWriter {
         switch dtype {
         case .f32:
             for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
-        case .f16:
-            for v in values { withUnsafeBytes(of: Float16(v).bitPattern.littleEndian) { data.append(contentsOf: $0) } }
-        case .bf16:
-            for v in values { withUnsafeBytes(of: bfloat16Bits(v).littleEndian) { data.append(contentsOf: $0) } }
+        case .f16: data += HalfFloat.encodeF16LittleEndian(values)
+        case .bf16: data += HalfFloat.encodeBF16LittleEndian(values)
         }
-    }
-
-    /// Round-to-nearest-even bfloat16 bits of `value` (NaN stays a quiet NaN).
-    static func bfloat16Bits(_ value: Float) -> UInt16 {
-        let bits = value.bitPattern
-        if value.isNaN { return UInt16(bits >> 16) | 0x0040 }
-        let rounded = bits &+ 0x7FFF &+ ((bits >> 16) & 1)
-        return UInt16(rounded >> 16)
     }
 
     private static func codePointOrder(_ a: String, _ b: String) -> Bool {
