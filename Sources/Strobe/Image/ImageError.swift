@@ -42,6 +42,7 @@ public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Another system call failed.
     case io(path: String, operation: String, code: Int32, reason: String)
 
+    /// A one-line explanation for people.
     public var description: String {
         switch self {
         case let .invalidSize(width, height):

@@ -1,9 +1,14 @@
 /// The colour type recorded in a PNG's header.
 public enum PNGColorType: Int, Sendable, Equatable, Codable {
+    /// Greyscale (type 0).
     case grey = 0
+    /// Truecolour (type 2).
     case rgb = 2
+    /// Indexed colour with a palette (type 3).
     case palette = 3
+    /// Greyscale with alpha (type 4).
     case greyAlpha = 4
+    /// Truecolour with alpha (type 6).
     case rgba = 6
 }
 
