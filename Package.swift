@@ -25,6 +25,7 @@ let package = Package(
 
         // Small C/C++ shims with C APIs.
         .target(name: "StrobeBLAS", dependencies: ["CBLAS"]),
+        .target(name: "PNGShim", dependencies: ["CPNG"]),
         .target(
             name: "SentencePieceShim", dependencies: ["CSentencePiece"],
             cxxSettings: [.unsafeFlags(["-std=c++17"])]),
@@ -33,7 +34,7 @@ let package = Package(
         .target(name: "StrobeTensor", dependencies: ["StrobeBLAS"]),
 
         // The engine library.
-        .target(name: "Strobe", dependencies: ["StrobeTensor", "CPNG", "SentencePieceShim"]),
+        .target(name: "Strobe", dependencies: ["StrobeTensor", "CPNG", "PNGShim", "SentencePieceShim"]),
 
         .executableTarget(
             name: "StrobeCLI",
