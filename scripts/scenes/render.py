@@ -1,0 +1,1 @@
+def render(scene, width, height, seed): raise NotImplementedError
