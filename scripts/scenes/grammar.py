@@ -34,7 +34,9 @@ def complete_scene(rng: np.random.Generator, time: str | None = None, terrain: s
     object is added with probability `extra_object_p` (when there is room).
     """
     sky = dict(sky or {})
-    time = time if time is not None else _pick(rng, TIMES)
+    if time is None:
+        required = [flag for flag, on in sky.items() if on]
+        time = _pick(rng, [t for t in TIMES if all(sky_flag_allowed(fl, t) for fl in required)])
     if terrain is None:
         options = [t for t in TERRAINS if all(kind_allowed(s.kind, t) for s in objects)]
         terrain = _pick(rng, options)

@@ -48,8 +48,11 @@ def render(scene: Scene, width: int, height: int, seed: int) -> np.ndarray:
     horizon = height * (horizon_fraction(width, height, scene.terrain) + rng.uniform(-0.02, 0.02))
     f = Frame(scene=scene, width=width, height=height, rng=rng, palette=palette,
               horizon=float(horizon), sky=sky_rows(palette, horizon, height))
-    for o in scene.objects:
-        jitter = rng.uniform(-0.06, 0.06) * width
+    # Object places come from their own stream, so adding or removing an object leaves the
+    # rest of the picture as it was (useful for attribute checks).
+    place_rng = np.random.default_rng([seed, 1])
+    for o in sorted(scene.objects, key=lambda o: o.kind):
+        jitter = place_rng.uniform(-0.06, 0.06) * width
         f.object_x[o.kind] = f.third_x(o.position) + jitter
     steps = plan_terrain(f)
     place_celestial(f, avoid={o.position for o in scene.objects if o.kind in SKY_KINDS}
