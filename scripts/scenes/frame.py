@@ -31,6 +31,11 @@ class Frame:
         """Size unit: sqrt of the image area (256 for the model's sizes)."""
         return float(np.sqrt(self.width * self.height))
 
+    @property
+    def relief(self) -> float:
+        """Height scale of terrain features: the sky's height, capped in tall frames."""
+        return min(self.horizon, 0.64 * self.unit)
+
     def third_x(self, position: str) -> float:
         return (POSITIONS.index(position) + 0.5) / 3.0 * self.width
 

@@ -188,12 +188,12 @@ def birds(img, f: Frame, x, colour):
     cy = f.horizon * 0.3
     n = int(rng.integers(3, 7))
     col = _c(f, (0.08, 0.08, 0.1)) if not f.palette.dark else np.array((0.72, 0.75, 0.84), F32)
-    span = 0.16 * u
-    thick = max(0.5, 0.005 * u)
+    span = 0.2 * u
+    thick = max(0.6, 0.0055 * u)
     for _ in range(n):
         bx = x + rng.uniform(-0.5, 0.5) * span
         by = cy + rng.uniform(-0.25, 0.25) * span
-        b = rng.uniform(0.035, 0.05) * u
+        b = rng.uniform(0.045, 0.065) * u
         flap = rng.uniform(0.15, 0.4)
         r = Region(img.shape[:2], bx - b, by - b, bx + b, by + b)
         d = np.minimum(sd_segment(r, bx - b / 2, by - b * flap, bx - b * 0.12, by - b * 0.02),

@@ -104,9 +104,9 @@ def _mountains(f: Frame) -> list[Step]:
     snowy = f.scene.terrain == "snowy_mountains"
     H, hz, rng = f.height, f.horizon, f.rng
     layers = [  # (base y, amplitude, rock colour, fog, snow depth)
-        (hz, 0.62 * hz, (0.46, 0.50, 0.62), 0.55, 0.55),
-        (hz + 0.10 * (H - hz), 0.42 * hz, (0.36, 0.38, 0.44), 0.3, 0.42),
-        (hz + 0.25 * (H - hz), 0.24 * hz, (0.30, 0.34, 0.26) if not snowy else (0.34, 0.34, 0.40),
+        (hz, 0.62 * f.relief, (0.46, 0.50, 0.62), 0.55, 0.55),
+        (hz + 0.10 * (H - hz), 0.42 * f.relief, (0.36, 0.38, 0.44), 0.3, 0.42),
+        (hz + 0.25 * (H - hz), 0.24 * f.relief, (0.30, 0.34, 0.26) if not snowy else (0.34, 0.34, 0.40),
          0.1, 0.3),
     ]
     steps: list[Step] = []
@@ -126,8 +126,8 @@ def _mountains(f: Frame) -> list[Step]:
         strength = 0.45 if f.scene.time in ("golden_hour", "sunset", "dawn") else 0.32
         for top, px, py, k, snowline, colour, fog, base in plans:
             rock = _aerial(f, colour, fog, floor=0.1)
-            snow_lit = _aerial(f, (0.96, 0.97, 1.0), fog * 0.8, floor=0.15)
-            snow_dark = _aerial(f, (0.60, 0.68, 0.84), fog * 0.8, floor=0.15)
+            snow_lit = _aerial(f, (0.96, 0.97, 1.0), fog * 0.6, floor=0.4)
+            snow_dark = _aerial(f, (0.60, 0.68, 0.84), fog * 0.6, floor=0.3)
             haze = f.haze
 
             def col(r, top=top, px=px, py=py, k=k, snowline=snowline, rock=rock, fog=fog,
@@ -161,9 +161,9 @@ def _rolling(f: Frame, base: float, amp: float, scale: float, octaves: int = 2) 
 
 def _hills(f: Frame) -> list[Step]:
     H, hz = f.height, f.horizon
-    specs = [(hz + 0.02 * (H - hz), 0.20 * hz, 0.7, (0.42, 0.58, 0.40), 0.5),
-             (hz + 0.15 * (H - hz), 0.16 * hz, 0.55, (0.36, 0.58, 0.24), 0.25),
-             (hz + 0.32 * (H - hz), 0.12 * hz, 0.45, (0.40, 0.62, 0.22), 0.08)]
+    specs = [(hz + 0.02 * (H - hz), 0.20 * f.relief, 0.7, (0.42, 0.58, 0.40), 0.5),
+             (hz + 0.15 * (H - hz), 0.16 * f.relief, 0.55, (0.36, 0.58, 0.24), 0.25),
+             (hz + 0.32 * (H - hz), 0.12 * f.relief, 0.45, (0.40, 0.62, 0.22), 0.08)]
     tops = [_rolling(f, b, a, s) for b, a, s, _, _ in specs]
     for t in tops:
         _merge_skyline(f, t)
@@ -186,9 +186,9 @@ def _hills(f: Frame) -> list[Step]:
 
 def _desert(f: Frame) -> list[Step]:
     H, hz = f.height, f.horizon
-    specs = [(hz + 0.02 * (H - hz), 0.16 * hz, 0.55, 0.45),
-             (hz + 0.18 * (H - hz), 0.14 * hz, 0.45, 0.22),
-             (hz + 0.36 * (H - hz), 0.12 * hz, 0.4, 0.06)]
+    specs = [(hz + 0.02 * (H - hz), 0.16 * f.relief, 0.55, 0.45),
+             (hz + 0.18 * (H - hz), 0.14 * f.relief, 0.45, 0.22),
+             (hz + 0.36 * (H - hz), 0.12 * f.relief, 0.4, 0.06)]
     tops = []
     for base, amp, scale, _ in specs:
         n = noise1d(f.rng, f.width, max(1, f.width / (scale * f.unit)), 2)
@@ -238,7 +238,7 @@ def _pines(f: Frame, base: float, height: float, jitter: float) -> np.ndarray:
 
 def _forest(f: Frame) -> list[Step]:
     H, hz, u = f.height, f.horizon, f.unit
-    hill = _rolling(f, hz + 0.02 * (H - hz), 0.18 * hz, 0.7)
+    hill = _rolling(f, hz + 0.02 * (H - hz), 0.18 * f.relief, 0.7)
     rows = [(hz + 0.06 * (H - hz), 0.09 * u, (0.20, 0.36, 0.30), 0.5),
             (hz + 0.26 * (H - hz), 0.12 * u, (0.13, 0.32, 0.18), 0.25),
             (hz + 0.46 * (H - hz), 0.15 * u, (0.09, 0.25, 0.12), 0.08)]
@@ -271,7 +271,7 @@ def _buildings(f: Frame, base: float, width: tuple, height: tuple):
     while edges[-1] < W:
         edges.append(edges[-1] + float(rng.uniform(*width)) * u)
     edges = np.array(edges, dtype=F32)
-    hs = rng.uniform(*height, len(edges) - 1).astype(F32) * f.horizon
+    hs = rng.uniform(*height, len(edges) - 1).astype(F32) * f.relief
     tall = rng.random(len(hs)) < 0.15
     hs[tall] *= 1.4
     ids = np.clip(np.searchsorted(edges, _xs(f)) - 1, 0, len(hs) - 1)
@@ -383,7 +383,7 @@ def _sea(f: Frame) -> list[Step]:
 
 def _lake(f: Frame) -> list[Step]:
     H, hz, u = f.height, f.horizon, f.unit
-    shore = _rolling(f, hz, 0.10 * hz, 0.5)
+    shore = _rolling(f, hz, 0.10 * f.relief, 0.5)
     trees = _pines(f, hz, 0.04 * u, 0.4)
     far_top = np.minimum(shore, trees + (hz - shore) * 0.0)
     f.skyline = far_top
