@@ -186,7 +186,7 @@ def caption(scene: Scene, rng: np.random.Generator) -> str:
     frames = ["terrain_first", "time_first", "list"] + (["objects_first"] * 2 if objs else [])
     frame = _pick(rng, frames)
     if frame == "terrain_first":       # "snowy peaks at dusk with a red balloon on the left"
-        adj = _pick(rng, ("", "", "a beautiful view of", "a peaceful scene of", "a painting of"))
+        adj = _pick(rng, ("", "", "a beautiful view of", "a peaceful scene of", "a view of"))
         joiner = _pick(rng, (", with ", " and ", ", ")) if sky else "with "
         text = _join(adj, terrain, _pick(rng, TIME_PP[scene.time]), sky,
                      (joiner + obj_list) if objs else "")

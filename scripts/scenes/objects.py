@@ -85,7 +85,8 @@ def lighthouse(img, f: Frame, x, colour):
     lamp_y, lamp_h = gy - 0.075 * hgt, 0.055 * hgt
     lamp = (1.0, 0.92, 0.55) if p.dark else _c(f, GLASS, 0.3)
     blend(img, r, coverage(sd_box(r, x, lamp_y, wt * 0.85, lamp_h)), lamp)
-    cap = [(x - wt * 1.1, lamp_y - lamp_h), (x + wt * 1.1, lamp_y - lamp_h), (x, lamp_y - lamp_h - 0.07 * hgt)]
+    cap_y = lamp_y - lamp_h
+    cap = [(x - wt * 1.1, cap_y), (x + wt * 1.1, cap_y), (x, cap_y - 0.07 * hgt)]
     blend(img, r, coverage(sd_polygon(r, cap)), dark)
     blend(img, r, coverage(sd_box(r, x, base - 0.04 * hgt, 0.035 * hgt, 0.04 * hgt)), dark)  # door
     if p.dark:

@@ -57,10 +57,10 @@ TIMES: dict[str, TimePalette] = {
         sun_radius=0.05, cloud_lit=(0.55, 0.38, 0.50), cloud_shadow=(0.18, 0.16, 0.30),
         water=(0.06, 0.07, 0.18), dark=True),
     "night": TimePalette(
-        sky=((0, (0.01, 0.015, 0.05)), (0.7, (0.03, 0.05, 0.13)), (1, (0.07, 0.10, 0.22))),
+        sky=((0, (0.01, 0.015, 0.05)), (0.7, (0.035, 0.06, 0.15)), (1, (0.10, 0.13, 0.28))),
         light=(0.30, 0.33, 0.50), sun_colour=(1.0, 1.0, 1.0), sun_height=(0.0, 0.0),
         sun_radius=0.05, cloud_lit=(0.30, 0.32, 0.42), cloud_shadow=(0.09, 0.10, 0.17),
-        water=(0.02, 0.03, 0.09), dark=True),
+        water=(0.03, 0.05, 0.12), dark=True),
 }
 
 MOON_COLOUR = (0.96, 0.95, 0.86)
