@@ -50,7 +50,7 @@ def train_tokenizer(path: str, vocab_size: int, seed: int = 0) -> None:
     spm.SentencePieceTrainer.train(
         input=tmp, model_prefix=path[:-len(".model")], vocab_size=vocab_size, model_type="unigram",
         pad_id=0, eos_id=1, unk_id=2, bos_id=-1, byte_fallback=True, character_coverage=1.0,
-        num_threads=1, minloglevel=2)
+        hard_vocab_limit=False, num_threads=1, minloglevel=2)
     os.remove(tmp)
 
 
@@ -68,7 +68,10 @@ class Batches:
         for _ in range(self.batch):
             scene = sample_scene(self.rng)
             texts.append(caption(scene, self.rng))
-            images.append(render(scene, width, height, int(self.rng.integers(2**31))))
+            image = render(scene, width, height, int(self.rng.integers(2**31)))
+            if not np.isfinite(image).all():
+                raise ValueError(f"the renderer made non-finite pixels for {scene} at {width}x{height}")
+            images.append(image)
         x = torch.from_numpy(np.stack(images)).float() * 2 - 1
         return x, texts
 
@@ -216,7 +219,7 @@ def run_stage(stage: str, args, cfg: ModelConfig, sp, init: dict | None):
         state["step"] += 1
         state["samples"] += len(texts)
         state["seconds"] += time.time() - start
-        if state["step"] % 20 == 0:
+        if state["step"] % args.log_every == 0:
             record = {"step": state["step"], "loss": loss.item(), **parts, "hours": state["seconds"] / 3600,
                       "samples_per_s": len(texts) / (time.time() - start)}
             log.write(json.dumps(record) + "\n"); log.flush()
@@ -236,11 +239,12 @@ def main():
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--teacher-lr", type=float, default=3e-4)
     parser.add_argument("--tvm-lr", type=float, default=1e-4)
-    parser.add_argument("--vocab-size", type=int, default=1024)
+    parser.add_argument("--vocab-size", type=int, default=512)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--checkpoint-minutes", type=float, default=5.0)
     parser.add_argument("--no-bf16", dest="bf16", action="store_false")
     parser.add_argument("--stages", default="teacher,tvm")
+    parser.add_argument("--log-every", type=int, default=20)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     os.makedirs(args.workdir, exist_ok=True)

@@ -163,7 +163,7 @@ def balloon(img, f: Frame, x, colour):
     # Envelope: a circle above, tapering to a mouth below.
     t = np.clip((r.Y - cy) / (bottom - cy), 0, 1)
     upper = np.sqrt(np.maximum(rad * rad - (r.Y - cy) ** 2, 0))
-    lower = rad * (0.22 + 0.78 * np.cos(np.pi / 2 * t) ** 0.9)
+    lower = rad * (0.22 + 0.78 * np.maximum(np.cos(np.pi / 2 * t), 0) ** 0.9)  # float32 cos(π/2) < 0
     half = np.where(r.Y < cy, upper, lower)
     d = np.abs(r.X - x) - half
     a = coverage(d) * coverage(r.Y - bottom) * coverage(cy - rad - r.Y)

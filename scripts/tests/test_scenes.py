@@ -176,3 +176,13 @@ def test_png_writer_roundtrip():
     raw = np.frombuffer(zlib.decompress(chunks[b"IDAT"]), np.uint8).reshape(h, 1 + 3 * w)
     assert (raw[:, 0] == 0).all()
     assert np.array_equal(raw[:, 1:].reshape(h, w, 3), rgb)
+
+
+def test_every_object_renders_finite_pixels_at_every_size():
+    """Regression: float32 cos(π/2) is slightly negative, and a fractional power of it was NaN."""
+    rng = np.random.default_rng(3)
+    for i in range(300):
+        scene = sample_scene(rng)
+        width, height = ASPECT_SIZES[sorted(ASPECT_SIZES)[i % len(ASPECT_SIZES)]]
+        image = render(scene, width, height, i)
+        assert np.isfinite(image).all(), (scene, width, height)
