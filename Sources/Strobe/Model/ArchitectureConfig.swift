@@ -74,7 +74,7 @@ public struct ArchitectureConfig: Codable, Sendable, Equatable {
         if family != Self.family { list.append("family '\(family)' is not '\(Self.family)'") }
         if prediction != "x" { list.append("prediction '\(prediction)' is not 'x' (only x-prediction is supported)") }
         if maxPromptTokens < 1 { list.append("max_prompt_tokens \(maxPromptTokens) must be at least 1") }
-        return list + text.problems.map { "text.\($0)" } + denoiser.problems.map { "denoiser.\($0)" }
+        return list + text.problems(prefix: "text.") + denoiser.problems(prefix: "denoiser.")
     }
 }
 
@@ -114,7 +114,7 @@ public struct TextEncoderConfig: Codable, Sendable, Equatable {
         self.relativeAttentionNumBuckets = relativeAttentionNumBuckets
         self.relativeAttentionMaxDistance = relativeAttentionMaxDistance
         self.layerNormEpsilon = layerNormEpsilon
-        if !problems.isEmpty { throw .invalid(problems: problems) }
+        if !problems().isEmpty { throw .invalid(problems: problems()) }
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -127,7 +127,7 @@ public struct TextEncoderConfig: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         self = try Unchecked<TextEncoderConfig>(from: decoder).value
-        if !problems.isEmpty { throw ArchitectureError.invalid(problems: problems) }
+        if !problems().isEmpty { throw ArchitectureError.invalid(problems: problems()) }
     }
 
     /// Decodes without checking the invariants.
@@ -145,23 +145,23 @@ public struct TextEncoderConfig: Codable, Sendable, Equatable {
         layerNormEpsilon = try c.decode(Double.self, forKey: .layerNormEpsilon)
     }
 
-    /// Every broken invariant (keys without the `text.` prefix).
-    var problems: [String] {
+    /// Every broken invariant, keys written with `prefix` (`text.` inside the whole configuration).
+    func problems(prefix: String = "") -> [String] {
         var list: [String] = []
         for (key, value) in [("vocab_size", vocabSize), ("d_model", dModel), ("num_heads", numHeads),
                              ("d_kv", dKV), ("d_ff", dFF), ("num_layers", numLayers)] where value < 1 {
-            list.append("\(key) \(value) must be at least 1")
+            list.append("\(prefix)\(key) \(value) must be at least 1")
         }
         // Half the buckets per direction, half of those exact: at least one exact bucket.
         let maxExact = relativeAttentionNumBuckets / 4
         if relativeAttentionNumBuckets < 4 {
-            list.append("relative_attention_num_buckets \(relativeAttentionNumBuckets) must be at least 4")
+            list.append("\(prefix)relative_attention_num_buckets \(relativeAttentionNumBuckets) must be at least 4")
         } else if relativeAttentionMaxDistance <= maxExact {
-            list.append("relative_attention_max_distance \(relativeAttentionMaxDistance) must exceed "
-                + "the exact buckets per direction (relative_attention_num_buckets / 4 = \(maxExact))")
+            list.append("\(prefix)relative_attention_max_distance \(relativeAttentionMaxDistance) must exceed the "
+                + "exact buckets per direction (\(prefix)relative_attention_num_buckets / 4 = \(maxExact))")
         }
         if !(layerNormEpsilon > 0 && layerNormEpsilon.isFinite) {
-            list.append("layer_norm_epsilon \(layerNormEpsilon) must be positive")
+            list.append("\(prefix)layer_norm_epsilon \(layerNormEpsilon) must be positive")
         }
         return list
     }
@@ -214,7 +214,7 @@ public struct DenoiserConfig: Codable, Sendable, Equatable {
         self.ropeTheta = ropeTheta
         self.normEpsilon = normEpsilon
         self.tMin = tMin
-        if !problems.isEmpty { throw .invalid(problems: problems) }
+        if !problems().isEmpty { throw .invalid(problems: problems()) }
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -226,7 +226,7 @@ public struct DenoiserConfig: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         self = try Unchecked<DenoiserConfig>(from: decoder).value
-        if !problems.isEmpty { throw ArchitectureError.invalid(problems: problems) }
+        if !problems().isEmpty { throw ArchitectureError.invalid(problems: problems()) }
     }
 
     /// Decodes without checking the invariants.
@@ -246,29 +246,29 @@ public struct DenoiserConfig: Codable, Sendable, Equatable {
         tMin = try c.decode(Double.self, forKey: .tMin)
     }
 
-    /// Every broken invariant (keys without the `denoiser.` prefix).
-    var problems: [String] {
+    /// Every broken invariant, keys written with `prefix` (`denoiser.` inside the whole configuration).
+    func problems(prefix: String = "") -> [String] {
         var list: [String] = []
         for (key, value) in [("channels", channels), ("patch_size", patchSize), ("hidden_size", hiddenSize),
                              ("depth", depth), ("num_heads", numHeads), ("mlp_ratio", mlpRatio)] where value < 1 {
-            list.append("\(key) \(value) must be at least 1")
+            list.append("\(prefix)\(key) \(value) must be at least 1")
         }
         if hiddenSize >= 1 && numHeads >= 1 {
             if hiddenSize % numHeads != 0 {
-                list.append("hidden_size \(hiddenSize) is not divisible by num_heads \(numHeads)")
+                list.append("\(prefix)hidden_size \(hiddenSize) is not divisible by \(prefix)num_heads \(numHeads)")
             } else if headDim % 4 != 0 {
-                list.append("head size hidden_size / num_heads = \(hiddenSize) / \(numHeads) = \(headDim) "
+                list.append("head size \(prefix)hidden_size / \(prefix)num_heads = \(hiddenSize) / \(numHeads) = \(headDim) "
                     + "must be a multiple of 4 (2-D RoPE rotates pairs within each half of a head)")
             }
         }
         if frequencyEmbeddingSize < 2 || frequencyEmbeddingSize % 2 != 0 {
-            list.append("frequency_embedding_size \(frequencyEmbeddingSize) must be even and at least 2")
+            list.append("\(prefix)frequency_embedding_size \(frequencyEmbeddingSize) must be even and at least 2")
         }
         for (key, value) in [("max_period", maxPeriod), ("rope_theta", ropeTheta), ("norm_epsilon", normEpsilon)]
         where !(value > 0 && value.isFinite) {
-            list.append("\(key) \(value) must be positive")
+            list.append("\(prefix)\(key) \(value) must be positive")
         }
-        if !(tMin > 0 && tMin <= 1) { list.append("t_min \(tMin) must be in (0, 1]") }
+        if !(tMin > 0 && tMin <= 1) { list.append("\(prefix)t_min \(tMin) must be in (0, 1]") }
         return list
     }
 }
