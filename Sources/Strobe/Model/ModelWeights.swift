@@ -24,63 +24,100 @@ public struct LinearWeights: Sendable {
 public struct T5Weights: Sendable {
     /// One encoder block.
     public struct Block: Sendable {
-        public let attentionNorm: Tensor      // [Dt]
-        public let query: LinearWeights       // [Ht·Dk, Dt], no bias
-        public let key: LinearWeights         // [Ht·Dk, Dt], no bias
-        public let value: LinearWeights       // [Ht·Dk, Dt], no bias
-        public let output: LinearWeights      // [Dt, Ht·Dk], no bias
-        public let feedForwardNorm: Tensor    // [Dt]
-        public let gate: LinearWeights        // wi_0 [Df, Dt], through GELU
-        public let up: LinearWeights          // wi_1 [Df, Dt]
-        public let down: LinearWeights        // wo [Dt, Df]
+        /// `[Dt]`: weight of the RMSNorm before attention.
+        public let attentionNorm: Tensor
+        /// `[Ht·Dk, Dt]`, no bias.
+        public let query: LinearWeights
+        /// `[Ht·Dk, Dt]`, no bias.
+        public let key: LinearWeights
+        /// `[Ht·Dk, Dt]`, no bias.
+        public let value: LinearWeights
+        /// `[Dt, Ht·Dk]`, no bias.
+        public let output: LinearWeights
+        /// `[Dt]`: weight of the RMSNorm before the feed-forward.
+        public let feedForwardNorm: Tensor
+        /// `wi_0`, `[Df, Dt]`, no bias: the branch through GELU.
+        public let gate: LinearWeights
+        /// `wi_1`, `[Df, Dt]`, no bias: the linear branch.
+        public let up: LinearWeights
+        /// `wo`, `[Dt, Df]`, no bias.
+        public let down: LinearWeights
     }
 
-    public let embedding: Tensor              // [V, Dt]
-    public let relativeBias: Tensor           // [buckets, Ht]
+    /// `[V, Dt]` token embeddings.
+    public let embedding: Tensor
+    /// `[buckets, Ht]` relative position bias, shared by every block.
+    public let relativeBias: Tensor
+    /// The encoder blocks, in order.
     public let blocks: [Block]
-    public let finalNorm: Tensor              // [Dt]
+    /// `[Dt]`: weight of the final RMSNorm.
+    public let finalNorm: Tensor
 }
 
 /// The denoiser's parameters.
 public struct DenoiserWeights: Sendable {
     /// A scalar embedder: sinusoids → `fc1` → SiLU → `fc2`.
     public struct ScalarEmbedder: Sendable {
-        public let fc1: LinearWeights         // [D, E]
-        public let fc2: LinearWeights         // [D, D]
+        /// `[D, E]`.
+        public let fc1: LinearWeights
+        /// `[D, D]`.
+        public let fc2: LinearWeights
     }
 
     /// Self-attention over image tokens (QK-RMSNorm, 2-D RoPE).
     public struct SelfAttention: Sendable {
-        public let qkv: LinearWeights         // [3D, D]; rows (q, k, v) × heads × Dh
-        public let queryNorm: Tensor          // [Dh]
-        public let keyNorm: Tensor            // [Dh]
-        public let projection: LinearWeights  // [D, D]
+        /// `[3D, D]`; rows ordered (q, k, v) × heads × Dh.
+        public let qkv: LinearWeights
+        /// `[Dh]`: weight of the per-head query RMSNorm.
+        public let queryNorm: Tensor
+        /// `[Dh]`: weight of the per-head key RMSNorm.
+        public let keyNorm: Tensor
+        /// `[D, D]`.
+        public let projection: LinearWeights
     }
 
     /// Cross-attention from image tokens to text tokens (QK-RMSNorm, no RoPE).
     public struct CrossAttention: Sendable {
-        public let query: LinearWeights       // [D, D]
-        public let keyValue: LinearWeights    // [2D, Dt]; rows (k, v) × heads × Dh
-        public let queryNorm: Tensor          // [Dh]
-        public let keyNorm: Tensor            // [Dh]
-        public let projection: LinearWeights  // [D, D]
+        /// `[D, D]`.
+        public let query: LinearWeights
+        /// `[2D, Dt]`; rows ordered (k, v) × heads × Dh.
+        public let keyValue: LinearWeights
+        /// `[Dh]`: weight of the per-head query RMSNorm.
+        public let queryNorm: Tensor
+        /// `[Dh]`: weight of the per-head key RMSNorm.
+        public let keyNorm: Tensor
+        /// `[D, D]`.
+        public let projection: LinearWeights
     }
 
     /// One DiT block.
     public struct Block: Sendable {
-        public let modulation: LinearWeights  // [6D, D]; chunks shift₁ scale₁ gate₁ shift₂ scale₂ gate₂
+        /// `[6D, D]`; six chunks of D: shift₁ scale₁ gate₁ shift₂ scale₂ gate₂.
+        public let modulation: LinearWeights
+        /// Self-attention.
         public let attention: SelfAttention
+        /// Cross-attention to the text.
         public let cross: CrossAttention
-        public let fc1: LinearWeights         // [M·D, D]
-        public let fc2: LinearWeights         // [D, M·D]
+        /// `[M·D, D]`.
+        public let fc1: LinearWeights
+        /// `[D, M·D]`.
+        public let fc2: LinearWeights
     }
 
-    public let patchEmbedding: LinearWeights  // [D, P]
+    /// `[D, P]`: patch features → tokens.
+    public let patchEmbedding: LinearWeights
+    /// Embeds the time t.
     public let timeEmbedder: ScalarEmbedder
+    /// Embeds the gap t − s.
     public let gapEmbedder: ScalarEmbedder
+    /// Embeds the guidance input β.
     public let guidanceEmbedder: ScalarEmbedder
-    public let textPool: LinearWeights        // [D, Dt]
+    /// `[D, Dt]`: the mean text token → the conditioning vector.
+    public let textPool: LinearWeights
+    /// The DiT blocks, in order.
     public let blocks: [Block]
-    public let finalModulation: LinearWeights // [2D, D]; chunks shift, scale
-    public let finalLinear: LinearWeights     // [P, D]
+    /// `[2D, D]`; two chunks of D: shift, scale.
+    public let finalModulation: LinearWeights
+    /// `[P, D]`: tokens → patch features.
+    public let finalLinear: LinearWeights
 }
