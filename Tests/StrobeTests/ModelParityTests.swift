@@ -79,8 +79,7 @@ import Testing
         for (label, text) in [("reference text", referenceText), ("Swift text", model.encodeText(golden.ids[0]))] {
             let conditioning = model.denoiser.prepare(text: text)
             let xHat = model.denoiser.xHat(x: x, t: call.t, gap: call.gap, beta: call.beta, conditioning: conditioning)
-            let velocity = model.denoiser.velocity(
-                x: x, t: call.t, gap: call.gap, beta: call.beta, conditioning: conditioning)
+            let velocity = model.denoiser.velocity(x: x, t: call.t, gap: call.gap, beta: call.beta, text: text)
             let xHatDiff = Self.maxAbsDiff(xHat, try #require(expected.tensor("forward.x_hat")))
             let velocityDiff = Self.maxAbsDiff(velocity, try #require(expected.tensor("forward.velocity")))
             #expect(xHatDiff <= 1e-3, "\(label): x̂ differs by \(xHatDiff) (max abs)")

@@ -81,6 +81,18 @@ public struct Denoiser: Sendable {
         return (x - predicted) / max(t, Float(config.tMin))
     }
 
+    /// ``xHat(x:t:gap:beta:conditioning:)`` for one prompt's text states `[L, Dt]`, prepared on
+    /// the spot (a sampler should prepare once and reuse the conditioning instead).
+    public func xHat(x: Tensor, t: Float, gap: Float, beta: Float, text: Tensor) -> Tensor {
+        xHat(x: x, t: t, gap: gap, beta: beta, conditioning: prepare(text: text))
+    }
+
+    /// ``velocity(x:t:gap:beta:conditioning:)`` for one prompt's text states `[L, Dt]`, prepared
+    /// on the spot.
+    public func velocity(x: Tensor, t: Float, gap: Float, beta: Float, text: Tensor) -> Tensor {
+        velocity(x: x, t: t, gap: gap, beta: beta, conditioning: prepare(text: text))
+    }
+
     /// `c = emb_t(t) + emb_gap(gap) + emb_β(β) + pooled text`, `[Bc, D]`.
     func conditioningVector(t: Float, gap: Float, beta: Float, pooled: Tensor) -> Tensor {
         let time = embed(t, weights.timeEmbedder)                                   // [1, D]
