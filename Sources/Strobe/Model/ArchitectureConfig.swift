@@ -5,20 +5,21 @@ import Foundation
 ///
 /// Every key is required and unknown keys are rejected. The family's invariants are checked
 /// when a value is made or decoded; a broken one throws ``ArchitectureError`` naming the values.
+/// Values are immutable, so a configuration that exists is valid.
 public struct ArchitectureConfig: Codable, Sendable, Equatable {
     /// The one family this engine implements.
     public static let family = "strobe-dit"
 
     /// Model family; must be ``family``.
-    public var family: String
+    public let family: String
     /// What the denoiser predicts; must be `"x"` (the clean image).
-    public var prediction: String
+    public let prediction: String
     /// The longest prompt, in tokens with the end-of-sequence token, the model was made for.
-    public var maxPromptTokens: Int
+    public let maxPromptTokens: Int
     /// The text encoder.
-    public var text: TextEncoderConfig
+    public let text: TextEncoderConfig
     /// The denoiser.
-    public var denoiser: DenoiserConfig
+    public let denoiser: DenoiserConfig
 
     /// Makes a configuration and checks its invariants.
     public init(
@@ -44,7 +45,7 @@ public struct ArchitectureConfig: Codable, Sendable, Equatable {
         }
     }
 
-    /// The configuration as compact JSON with sorted keys (the reference exporter's form).
+    /// The configuration as compact JSON with sorted keys (decodes back to an equal value).
     public func json() -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -81,23 +82,23 @@ public struct ArchitectureConfig: Codable, Sendable, Equatable {
 /// A T5 v1.1-style text encoder's hyperparameters (`strobe.architecture` key `text`).
 public struct TextEncoderConfig: Codable, Sendable, Equatable {
     /// Vocabulary size `V` (rows of the embedding table).
-    public var vocabSize: Int
+    public let vocabSize: Int
     /// Width `Dt`.
-    public var dModel: Int
+    public let dModel: Int
     /// Attention heads `Ht`.
-    public var numHeads: Int
+    public let numHeads: Int
     /// Size `Dk` of one head.
-    public var dKV: Int
+    public let dKV: Int
     /// Feed-forward width `Df`.
-    public var dFF: Int
+    public let dFF: Int
     /// Number of blocks `Lt`.
-    public var numLayers: Int
+    public let numLayers: Int
     /// Relative position buckets (both directions together).
-    public var relativeAttentionNumBuckets: Int
+    public let relativeAttentionNumBuckets: Int
     /// Distance from which all positions share the last bucket.
-    public var relativeAttentionMaxDistance: Int
+    public let relativeAttentionMaxDistance: Int
     /// RMSNorm epsilon.
-    public var layerNormEpsilon: Double
+    public let layerNormEpsilon: Double
 
     /// Makes a configuration (defaults as the reference's) and checks its invariants.
     public init(
@@ -170,27 +171,27 @@ public struct TextEncoderConfig: Codable, Sendable, Equatable {
 /// The pixel-space DiT denoiser's hyperparameters (`strobe.architecture` key `denoiser`).
 public struct DenoiserConfig: Codable, Sendable, Equatable {
     /// Image channels `C`.
-    public var channels: Int
+    public let channels: Int
     /// Patch side `p` in pixels.
-    public var patchSize: Int
+    public let patchSize: Int
     /// Width `D`.
-    public var hiddenSize: Int
+    public let hiddenSize: Int
     /// Number of blocks.
-    public var depth: Int
+    public let depth: Int
     /// Attention heads `Hh` (`Dh = D/Hh`).
-    public var numHeads: Int
+    public let numHeads: Int
     /// MLP width as a multiple of `D`.
-    public var mlpRatio: Int
+    public let mlpRatio: Int
     /// Sinusoid size `E` of a scalar embedding.
-    public var frequencyEmbeddingSize: Int
+    public let frequencyEmbeddingSize: Int
     /// The longest period of the scalar sinusoids.
-    public var maxPeriod: Double
+    public let maxPeriod: Double
     /// RoPE base θ.
-    public var ropeTheta: Double
+    public let ropeTheta: Double
     /// RMSNorm epsilon.
-    public var normEpsilon: Double
+    public let normEpsilon: Double
     /// Smallest divisor of the velocity `(x − x̂)/max(t, t_min)`.
-    public var tMin: Double
+    public let tMin: Double
 
     /// Size `Dh` of one attention head.
     public var headDim: Int { hiddenSize / numHeads }
