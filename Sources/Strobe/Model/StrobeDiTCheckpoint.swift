@@ -1,0 +1,118 @@
+import StrobeTensor
+
+/// The one mapping place between a `strobe-dit` checkpoint's tensor names (weights-format.md
+/// §5.1) and the typed weight structs the forward code reads.
+///
+/// Each tensor is named and shaped once, in `build`: the expected name → shape table is what
+/// `build` asks for when run against a recorder, so the validation table and the loader cannot
+/// drift apart.
+public enum StrobeDiTCheckpoint {
+    /// Every tensor a checkpoint of `config` holds, with its shape.
+    public static func expectedTensorShapes(for config: ArchitectureConfig) -> [String: [Int]] {
+        let recorder = ShapeRecorder()
+        _ = build(config, from: recorder)
+        return recorder.shapes
+    }
+
+    /// Checks that `file` holds exactly the tensors of `config` (every difference in one
+    /// error), then reads them into typed weights.
+    public static func load(
+        _ file: WeightsFile, config: ArchitectureConfig
+    ) throws(WeightsError) -> (text: T5Weights, denoiser: DenoiserWeights) {
+        try file.validate(expected: expectedTensorShapes(for: config))
+        return build(config, from: FileSource(file: file))
+    }
+
+    /// Asks `source` for every tensor, by name and shape, and assembles the weights.
+    static func build(
+        _ config: ArchitectureConfig, from source: some TensorSource
+    ) -> (text: T5Weights, denoiser: DenoiserWeights) {
+        func tensor(_ name: String, _ shape: [Int]) -> Tensor { source.take(name, shape) }
+        func linear(_ name: String, _ out: Int, _ inFeatures: Int, bias: Bool = true) -> LinearWeights {
+            LinearWeights(
+                weight: tensor(name + ".weight", [out, inFeatures]),
+                bias: bias ? tensor(name + ".bias", [out]) : nil)
+        }
+
+        let t = config.text
+        let dt = t.dModel, inner = t.numHeads * t.dKV
+        let text = T5Weights(
+            embedding: tensor("text_encoder.embed.weight", [t.vocabSize, dt]),
+            relativeBias: tensor("text_encoder.relative_bias.weight", [t.relativeAttentionNumBuckets, t.numHeads]),
+            blocks: (0..<t.numLayers).map { i in
+                let p = "text_encoder.blocks.\(i)."
+                return T5Weights.Block(
+                    attentionNorm: tensor(p + "attn_norm.weight", [dt]),
+                    query: linear(p + "attn.q", inner, dt, bias: false),
+                    key: linear(p + "attn.k", inner, dt, bias: false),
+                    value: linear(p + "attn.v", inner, dt, bias: false),
+                    output: linear(p + "attn.o", dt, inner, bias: false),
+                    feedForwardNorm: tensor(p + "ff_norm.weight", [dt]),
+                    gate: linear(p + "wi_0", t.dFF, dt, bias: false),
+                    up: linear(p + "wi_1", t.dFF, dt, bias: false),
+                    down: linear(p + "wo", dt, t.dFF, bias: false))
+            },
+            finalNorm: tensor("text_encoder.final_norm.weight", [dt]))
+
+        let d = config.denoiser
+        let width = d.hiddenSize, dh = d.headDim, mlp = d.mlpRatio * d.hiddenSize
+        func embedder(_ name: String) -> DenoiserWeights.ScalarEmbedder {
+            .init(fc1: linear(name + ".fc1", width, d.frequencyEmbeddingSize), fc2: linear(name + ".fc2", width, width))
+        }
+        let denoiser = DenoiserWeights(
+            patchEmbedding: linear("denoiser.patch_embed", width, d.patchFeatures),
+            timeEmbedder: embedder("denoiser.t_embed"),
+            gapEmbedder: embedder("denoiser.gap_embed"),
+            guidanceEmbedder: embedder("denoiser.guidance_embed"),
+            textPool: linear("denoiser.text_pool", width, dt),
+            blocks: (0..<d.depth).map { j in
+                let p = "denoiser.blocks.\(j)."
+                return DenoiserWeights.Block(
+                    modulation: linear(p + "mod", 6 * width, width),
+                    attention: .init(
+                        qkv: linear(p + "attn.qkv", 3 * width, width),
+                        queryNorm: tensor(p + "attn.q_norm.weight", [dh]),
+                        keyNorm: tensor(p + "attn.k_norm.weight", [dh]),
+                        projection: linear(p + "attn.proj", width, width)),
+                    cross: .init(
+                        query: linear(p + "cross.q", width, width),
+                        keyValue: linear(p + "cross.kv", 2 * width, dt),
+                        queryNorm: tensor(p + "cross.q_norm.weight", [dh]),
+                        keyNorm: tensor(p + "cross.k_norm.weight", [dh]),
+                        projection: linear(p + "cross.proj", width, width)),
+                    fc1: linear(p + "fc1", mlp, width),
+                    fc2: linear(p + "fc2", width, mlp))
+            },
+            finalModulation: linear("denoiser.final_mod", 2 * width, width),
+            finalLinear: linear("denoiser.final_linear", d.patchFeatures, width))
+        return (text, denoiser)
+    }
+}
+
+/// Where `StrobeDiTCheckpoint.build` gets its tensors.
+protocol TensorSource {
+    func take(_ name: String, _ shape: [Int]) -> Tensor
+}
+
+/// Records the names and shapes asked for, handing back empty placeholders.
+private final class ShapeRecorder: TensorSource {
+    private(set) var shapes: [String: [Int]] = [:]
+
+    func take(_ name: String, _ shape: [Int]) -> Tensor {
+        precondition(shapes[name] == nil, "checkpoint mapping asks for '\(name)' twice")
+        shapes[name] = shape
+        return Tensor(shape: [0], storage: [])
+    }
+}
+
+/// Reads tensors from a file already validated against the same mapping.
+private struct FileSource: TensorSource {
+    let file: WeightsFile
+
+    func take(_ name: String, _ shape: [Int]) -> Tensor {
+        guard let tensor = file.tensor(name), tensor.shape == shape else {
+            preconditionFailure("validated weights file lacks '\(name)' \(shape)")
+        }
+        return tensor
+    }
+}
