@@ -30,16 +30,23 @@ def initial_noise(seed: int, channels: int, height: int, width: int) -> torch.Te
     return torch.randn(channels, height, width)
 
 
-def encode_prompts(model: StrobeModel, tokenizer, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Token ids with EOS, right-padded → (text [B, L, Dt], mask [B, L])."""
-    ids = [tokenizer.encode(p) + [tokenizer.eos_id()] for p in prompts]
+def tokenize(tokenizer, prompts: list[str], max_tokens: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token ids (cut to `max_tokens` if given) plus EOS, right-padded with id 0 →
+    (ids [B, L] int64, mask [B, L] bool)."""
+    ids = [tokenizer.encode(p)[:max_tokens] + [tokenizer.eos_id()] for p in prompts]
     length = max(len(i) for i in ids)
     batch = torch.zeros(len(ids), length, dtype=torch.long)
     mask = torch.zeros(len(ids), length, dtype=torch.bool)
     for row, seq in enumerate(ids):
         batch[row, :len(seq)] = torch.tensor(seq)
         mask[row, :len(seq)] = True
-    return model.encode_text(batch, mask), mask
+    return batch, mask
+
+
+def encode_prompts(model: StrobeModel, tokenizer, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Tokenizes and encodes → (text [B, L, Dt], mask [B, L])."""
+    ids, mask = tokenize(tokenizer, prompts)
+    return model.encode_text(ids, mask), mask
 
 
 @torch.no_grad()

@@ -31,6 +31,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from strobe_model import DenoiserConfig, ModelConfig, StrobeModel, TextEncoderConfig  # noqa: E402
 from scenes import ASPECT_SIZES, caption, render, sample_scene  # noqa: E402
+from strobe_sampling import tokenize  # noqa: E402
 
 GUIDANCE = 2.0          # the constant w of the flash model (β = 1/w)
 CAPTION_DROPOUT = 0.1
@@ -74,17 +75,6 @@ class Batches:
             images.append(image)
         x = torch.from_numpy(np.stack(images)).float() * 2 - 1
         return x, texts
-
-
-def tokenize(sp, texts: list[str], max_tokens: int):
-    ids = [sp.encode(t)[:max_tokens] + [sp.eos_id()] for t in texts]
-    length = max(len(i) for i in ids)
-    batch = torch.zeros(len(ids), length, dtype=torch.long)
-    mask = torch.zeros(len(ids), length, dtype=torch.bool)
-    for row, seq in enumerate(ids):
-        batch[row, :len(seq)] = torch.tensor(seq)
-        mask[row, :len(seq)] = True
-    return batch, mask
 
 
 # ---------------------------------------------------------------------------------------------
