@@ -35,7 +35,7 @@ struct Generate: AsyncParsableCommand {
         valueName: "WxH"))
     var size: ImageSize?
 
-    @Option(name: .shortAndLong, help: "Seed (absent or negative: random, and printed).")
+    @Option(name: .shortAndLong, parsing: .unconditional, help: "Seed (absent or negative: random, and printed).")
     var seed: String?
 
     @Option(help: "Sampler: flash (TVM, 1-10 steps) or full (Euler, 1-1000 steps).")
