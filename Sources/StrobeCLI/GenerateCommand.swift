@@ -19,15 +19,20 @@ struct Generate: AsyncParsableCommand {
             \(ModelLocator.defaultRelativePath) above the strobe executable or in the current directory.
             """)
 
-    @Argument(help: "The prompt (empty for an unconditional image).")
-    var prompt: String
+    @Argument(help: ArgumentHelp("The prompt (empty for an unconditional image).", valueName: "prompt"))
+    var positionalPrompt: String?
+
+    @Option(name: [.customShort("p"), .customLong("prompt")], help: "The prompt, instead of the argument.")
+    var promptOption: String?
+
+    /// The prompt from the argument or `-p`.
+    var prompt: String { positionalPrompt ?? promptOption ?? "" }
 
     @Option(name: .shortAndLong, help: "Output PNG path (see below for names with several images).")
     var output: String?
 
     @Option(name: .customLong("aspect-ratio"),
-            help: ArgumentHelp("Aspect ratio: \(AspectRatio.allCases.map(\.rawValue).joined(separator: ", ")).",
-                               valueName: "W:H"))
+            help: ArgumentHelp("Aspect ratio (pixel sizes below).", valueName: "W:H"))
     var aspectRatio: AspectRatio = .square
 
     @Option(help: ArgumentHelp(
@@ -66,6 +71,11 @@ struct Generate: AsyncParsableCommand {
     var quiet = false
 
     func validate() throws {
+        switch (positionalPrompt, promptOption) {
+        case (nil, nil): throw ValidationError("Missing the prompt (give it as an argument or with -p)")
+        case (.some, .some): throw ValidationError("Give the prompt once: as an argument or with -p, not both")
+        default: break
+        }
         if let steps, !sampler.stepRange.contains(steps) {
             throw ValidationError("--steps \(steps) is out of range for the \(sampler.rawValue) sampler "
                 + "(\(sampler.stepRange.lowerBound)...\(sampler.stepRange.upperBound))")
