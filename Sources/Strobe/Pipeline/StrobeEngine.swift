@@ -47,8 +47,10 @@ public final class StrobeEngine: Sendable {
     public let decoder: any ImageDecoder
     /// Encodes PNGs.
     public let writer: PNGImageWriter
-    /// The most images one denoiser call takes (a batch `[B, C, H, W]`); each image's result
-    /// is the same whatever the batch.
+    /// The most images one denoiser call takes (a batch `[B, C, H, W]`). 1 (the default)
+    /// makes every image bit-identical to generating it alone. Larger batches raise the matrix
+    /// sizes (faster on small images) but OpenBLAS chooses its kernels by matrix size, so an
+    /// image may then differ from its single-image self in the last bits (PSNR > 100 dB).
     public let maxBatch: Int
 
     /// Loads the model at `modelPath` (memory-maps and checks it, converts weights to fp32,
@@ -56,7 +58,7 @@ public final class StrobeEngine: Sendable {
     ///
     /// - Throws: ``PipelineError/modelNotFound(path:)``, ``PipelineError/weights(_:)``,
     ///   ``PipelineError/tokenizer(_:)``.
-    public convenience init(modelPath: String, maxBatch: Int = 4) throws(PipelineError) {
+    public convenience init(modelPath: String, maxBatch: Int = 1) throws(PipelineError) {
         guard ModelLocator.isFile(modelPath) else { throw .modelNotFound(path: modelPath) }
         // Hash the file on another thread while the weights are decoded.
         let digest = Mutex<String?>(nil)
@@ -87,7 +89,7 @@ public final class StrobeEngine: Sendable {
     }
 
     /// An engine for a model already loaded from `file`, whose SHA-256 is `sha256` (hex).
-    public init(file: WeightsFile, model: StrobeModel, sha256: String, maxBatch: Int = 4) throws(PipelineError) {
+    public init(file: WeightsFile, model: StrobeModel, sha256: String, maxBatch: Int = 1) throws(PipelineError) {
         precondition(maxBatch >= 1, "StrobeEngine: maxBatch must be at least 1, got \(maxBatch)")
         guard let metadata = file.strobe else {
             throw .weights(WeightsError(path: file.path, problems: [.missingMetadata(key: StrobeMetadata.Key.formatVersion)]))
