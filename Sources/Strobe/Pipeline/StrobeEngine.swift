@@ -29,11 +29,14 @@ import Synchronization
 /// type: the model's fp32 weights, the tokenizer, whose processor is never mutated, and
 /// stateless stages), so one engine may serve any number of concurrent ``generate(_:progress:)``
 /// calls from different tasks. Each call owns its tensors; nothing is shared but read-only
-/// weights. Results do not depend on concurrency or thread counts.
+/// weights; OpenBLAS accepts concurrent calls. Results do not depend on concurrency.
 ///
 /// Threads: ``GenerationConfig/threads`` limits the element-wise ops of that call only (a
-/// task-local setting), but OpenBLAS's thread count is process-wide: a call that sets
-/// `threads` also sets it for concurrent calls (only their speed changes, never their results).
+/// task-local setting; their results never depend on it), but OpenBLAS's thread count is
+/// process-wide: a call that sets `threads` also sets it for concurrent calls. Known issue:
+/// Debian's OpenBLAS gives results that differ in the last bits between one thread and
+/// several for matrices large enough to be split (e.g. 256x256 images), so PNG bytes can
+/// differ between `threads: 1` and `threads: 2` there (pixels agree to about 140 dB PSNR).
 public final class StrobeEngine: Sendable {
     /// The model: text encoder and denoiser.
     public let model: StrobeModel
