@@ -61,7 +61,8 @@ public struct PNGTextChunk: Sendable, Equatable, Hashable, Codable {
 }
 
 /// Generation settings rendered in AUTOMATIC1111's `parameters` form:
-/// `<prompt>\nSteps: N, Sampler: X, Seed: S, Size: WxH, Model: M, Version: V`.
+/// `<prompt>\nSteps: N, Sampler: X, Seed: S, Size: WxH, Model: M, Version: V`, with
+/// `Model hash: H, ` before `Model:` when a hash is given.
 public struct A1111Parameters: Sendable, Equatable, Codable {
     /// The prompt (may span lines).
     public var prompt: String
@@ -77,12 +78,14 @@ public struct A1111Parameters: Sendable, Equatable, Codable {
     public var height: Int
     /// Model name.
     public var model: String
+    /// A short model hash (AUTOMATIC1111 writes the first 10 hex digits of its SHA-256), if any.
+    public var modelHash: String?
     /// Producer version.
     public var version: String
 
     /// Settings for one image; `version` defaults to Strobe's.
     public init(prompt: String, steps: Int, sampler: String, seed: UInt64, width: Int, height: Int,
-                model: String, version: String = "Strobe \(strobeVersion)") {
+                model: String, modelHash: String? = nil, version: String = "Strobe \(strobeVersion)") {
         self.prompt = prompt
         self.steps = steps
         self.sampler = sampler
@@ -90,12 +93,13 @@ public struct A1111Parameters: Sendable, Equatable, Codable {
         self.width = width
         self.height = height
         self.model = model
+        self.modelHash = modelHash
         self.version = version
     }
 
     /// The chunk text.
     public var text: String {
         "\(prompt)\nSteps: \(steps), Sampler: \(sampler), Seed: \(seed), Size: \(width)x\(height), "
-            + "Model: \(model), Version: \(version)"
+            + (modelHash.map { "Model hash: \($0), " } ?? "") + "Model: \(model), Version: \(version)"
     }
 }

@@ -1,0 +1,267 @@
+import Dispatch
+import Foundation
+import StrobeTensor
+import Synchronization
+
+// Shape legend
+//   B   images in one denoiser call      C   channels
+//   H, W  image height and width         L   prompt tokens (with EOS)   Dt  text width
+
+/// A loaded model, ready to generate images: load once, generate many times.
+///
+/// ```swift
+/// let engine = try StrobeEngine(modelPath: "Models/strobe-scenes.safetensors")
+/// var config = GenerationConfig(prompt: "snowy peaks at dusk with a lake")
+/// config.seed = 7
+/// let result = try await engine.generate(config) { progress in
+///     print("\(progress.completedCalls)/\(progress.totalCalls)")
+///     return .proceed
+/// }
+/// try result.images[0].write(to: "peaks.png")
+/// ```
+///
+/// The pipeline composes separate stages: ``Tokenizer`` → ``T5Encoder`` (text states) →
+/// noise (``TorchGenerator``) → ``Sampler`` driving the ``Denoiser`` → ``ImageDecoder`` →
+/// ``PNGImageWriter``.
+///
+/// ## Concurrency
+/// The engine is immutable after loading (every stored property is a `let` of a `Sendable`
+/// type: the model's fp32 weights, the tokenizer, whose processor is never mutated, and
+/// stateless stages), so one engine may serve any number of concurrent ``generate(_:progress:)``
+/// calls from different tasks. Each call owns its tensors; nothing is shared but read-only
+/// weights; OpenBLAS accepts concurrent calls. Results do not depend on concurrency.
+///
+/// Threads: ``GenerationConfig/threads`` limits the element-wise ops of that call only (a
+/// task-local setting; their results never depend on it), but OpenBLAS's thread count is
+/// process-wide: a call that sets `threads` also sets it for concurrent calls. Known issue:
+/// Debian's OpenBLAS gives results that differ in the last bits between one thread and
+/// several for matrices large enough to be split (e.g. 256x256 images), so PNG bytes can
+/// differ between `threads: 1` and `threads: 2` there (pixels agree to about 140 dB PSNR).
+public final class StrobeEngine: Sendable {
+    /// The model: text encoder and denoiser.
+    public let model: StrobeModel
+    /// The model's tokenizer.
+    public let tokenizer: Tokenizer
+    /// The model's Strobe metadata (sampler defaults, name).
+    public let metadata: StrobeMetadata
+    /// Identity and facts of the model file.
+    public let info: ModelInfo
+    /// Maps the sampler's x₀ to pixels.
+    public let decoder: any ImageDecoder
+    /// Encodes PNGs.
+    public let writer: PNGImageWriter
+    /// The most images one denoiser call takes (a batch `[B, C, H, W]`). 1 (the default)
+    /// makes every image bit-identical to generating it alone. Larger batches raise the matrix
+    /// sizes (faster on small images) but OpenBLAS chooses its kernels by matrix size, so an
+    /// image may then differ from its single-image self in the last bits (PSNR > 100 dB).
+    public let maxBatch: Int
+
+    /// Loads the model at `modelPath` (memory-maps and checks it, converts weights to fp32,
+    /// loads the tokenizer, hashes the file).
+    ///
+    /// - Throws: ``PipelineError/modelNotFound(path:)``, ``PipelineError/weights(_:)``,
+    ///   ``PipelineError/tokenizer(_:)``.
+    public convenience init(modelPath: String, maxBatch: Int = 1) throws(PipelineError) {
+        guard ModelLocator.isFile(modelPath) else { throw .modelNotFound(path: modelPath) }
+        // Hash the file on another thread while the weights are decoded.
+        let digest = Mutex<String?>(nil)
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) {
+            let hex = SHA256.hash(fileAt: modelPath)?.hex
+            digest.withLock { $0 = hex }
+        }
+        let file: WeightsFile
+        do {
+            file = try WeightsFile(path: modelPath)
+        } catch {
+            group.wait()
+            throw .weights(error)
+        }
+        let model: StrobeModel
+        do {
+            model = try StrobeModel(weights: file)
+        } catch {
+            group.wait()
+            throw .weights(error)
+        }
+        group.wait()
+        guard let sha256 = digest.withLock({ $0 }) else {
+            throw .weights(WeightsError(path: modelPath, problems: [.unreadable(reason: "could not read it to hash it")]))
+        }
+        try self.init(file: file, model: model, sha256: sha256, maxBatch: maxBatch)
+    }
+
+    /// An engine for a model already loaded from `file`, whose SHA-256 is `sha256` (hex).
+    public init(file: WeightsFile, model: StrobeModel, sha256: String, maxBatch: Int = 1) throws(PipelineError) {
+        precondition(maxBatch >= 1, "StrobeEngine: maxBatch must be at least 1, got \(maxBatch)")
+        guard let metadata = file.strobe else {
+            throw .weights(WeightsError(path: file.path, problems: [.missingMetadata(key: StrobeMetadata.Key.formatVersion)]))
+        }
+        do {
+            tokenizer = try Tokenizer(modelData: metadata.tokenizerModel)
+        } catch {
+            throw .tokenizer(error)
+        }
+        self.model = model
+        self.metadata = metadata
+        self.info = ModelInfo(
+            file: file, metadata: metadata, architecture: model.config, sha256: sha256,
+            vocabularySize: tokenizer.vocabularySize)
+        self.decoder = PixelDecoder(channels: model.config.denoiser.channels)
+        self.writer = PNGImageWriter()
+        self.maxBatch = maxBatch
+    }
+
+    /// The patch size image sides must be multiples of.
+    public var patchSize: Int { model.config.denoiser.patchSize }
+    /// The longest prompt in tokens, not counting the end-of-sequence token.
+    public var maxPromptTokens: Int { model.config.maxPromptTokens }
+
+    /// The pixel size of `ratio` for this model (``AspectRatio/size(patchSize:)``).
+    public func size(of ratio: AspectRatio) -> ImageSize {
+        ratio.size(patchSize: patchSize)
+    }
+
+    /// Tokenizes `prompt` (with the end-of-sequence id) and checks its length.
+    /// - Throws: ``PipelineError/promptTooLong(tokens:limit:)`` naming the count (without EOS)
+    ///   and the limit.
+    public func tokenize(_ prompt: String) throws(PipelineError) -> [Int32] {
+        let ids = tokenizer.encode(prompt, addEOS: true)
+        let count = ids.count - (tokenizer.eosID == nil ? 0 : 1)
+        guard count <= maxPromptTokens else { throw .promptTooLong(tokens: count, limit: maxPromptTokens) }
+        return ids
+    }
+
+    /// Checks `config` and resolves its defaults (steps, size, random seed) for this model.
+    /// - Throws: the first problem: steps, size, count, threads, or prompt length.
+    public func plan(_ config: GenerationConfig) throws(PipelineError) -> GenerationPlan {
+        let steps = config.steps ?? config.sampler.defaultSteps(metadata.samplerDefaults)
+        let sampler = try config.sampler.sampler(steps: steps)
+        let size = config.size ?? size(of: config.aspectRatio)
+        let p = patchSize
+        guard size.width >= p, size.height >= p, size.width % p == 0, size.height % p == 0,
+              size.width <= GenerationConfig.maxSide, size.height <= GenerationConfig.maxSide
+        else { throw .invalidSize(width: size.width, height: size.height, patchSize: p) }
+        guard GenerationConfig.countRange.contains(config.count) else { throw .invalidCount(config.count) }
+        if let threads = config.threads, threads < 1 { throw .invalidThreads(threads) }
+        let clock = ContinuousClock(), start = clock.now
+        let ids = try tokenize(config.prompt)
+        let tokenizeDuration = clock.now - start
+        let base = config.seed ?? UInt64.random(in: 0..<(1 << 32))
+        return GenerationPlan(
+            config: config, tokenIDs: ids, size: size,
+            seeds: TorchGenerator.batchSeeds(base: base, count: config.count), sampler: sampler,
+            guidance: metadata.samplerDefaults.guidance, tokenizeDuration: tokenizeDuration,
+            promptTokenCount: ids.count - (tokenizer.eosID == nil ? 0 : 1))
+    }
+
+    /// Generates the images `config` asks for. See ``generate(_:progress:)-(GenerationPlan,_)``.
+    public func generate(
+        _ config: GenerationConfig, progress: ProgressHandler? = nil
+    ) async throws(PipelineError) -> GenerationResult {
+        try await generate(plan(config), progress: progress)
+    }
+
+    /// Runs a plan: encodes the prompt once, then samples the images in batches of up to
+    /// ``maxBatch``, decodes and PNG-encodes them (nothing is written to disk).
+    ///
+    /// `progress` is called after every network call and may cancel; task cancellation is
+    /// honoured at the same points. Either way the call throws ``PipelineError/cancelled``
+    /// promptly (after at most one more network call) and returns no image.
+    public func generate(
+        _ plan: GenerationPlan, progress: ProgressHandler? = nil
+    ) async throws(PipelineError) -> GenerationResult {
+        let clock = ContinuousClock(), start = clock.now
+        var timings = StageTimings()
+        timings.tokenize = plan.tokenizeDuration
+        let threads = plan.config.threads
+        if let threads { Self.setBLASThreads(threads) }
+        /// Runs a stage limited to the requested thread count and adds its duration to `into`.
+        func stage<R>(_ into: inout Duration, _ body: () throws(PipelineError) -> R) throws(PipelineError) -> R {
+            let begin = clock.now
+            defer { into += clock.now - begin }
+            guard let threads else { return try body() }
+            let result = Parallel.withThreads(threads) { () -> Result<R, PipelineError> in
+                do throws(PipelineError) { return .success(try body()) } catch { return .failure(error) }
+            }
+            return try result.get()
+        }
+        func checkCancelled() throws(PipelineError) {
+            if Task.isCancelled { throw .cancelled }
+        }
+
+        try checkCancelled()
+        let conditioning = try stage(&timings.encodeText) { () throws(PipelineError) -> TextConditioning in
+            model.denoiser.prepare(text: model.encodeText(plan.tokenIDs))          // [L, Dt] → conditioning
+        }
+        let shape = decoder.sampleShape(for: plan.size)                            // [C, H, W]
+        let beta = Float(1 / plan.guidance)
+        let batches = stride(from: 0, to: plan.count, by: maxBatch).map { $0..<min($0 + maxBatch, plan.count) }
+        let totalCalls = batches.count * plan.steps
+        var samples: [Tensor] = []                                                 // x₀ per image, [C, H, W]
+        for batch in batches {
+            try checkCancelled()
+            let noise = try stage(&timings.noise) { () throws(PipelineError) -> Tensor in
+                Self.noise(seeds: Array(plan.seeds[batch]), shape: shape)          // [B, C, H, W]
+            }
+            var x = noise
+            for (index, step) in plan.sampler.schedule.enumerated() {
+                var call = Duration.zero
+                x = try stage(&call) { () throws(PipelineError) -> Tensor in
+                    let u = model.denoiser.velocity(
+                        x: x, t: step.t, gap: step.gap, beta: beta, conditioning: conditioning)  // [B, C, H, W]
+                    return plan.sampler.update(x, velocity: u, step: step)
+                }
+                timings.denoiserCalls.append(call)
+                let report = GenerationProgress(
+                    step: index + 1, steps: plan.steps, images: batch,
+                    completedCalls: timings.denoiserCalls.count, totalCalls: totalCalls, elapsed: clock.now - start)
+                if let progress, progress(report) == .cancel { throw .cancelled }
+                try checkCancelled()
+                await Task.yield()
+            }
+            samples += Ops.split(x, parts: batch.count, axis: 0).map { $0.reshaped(shape) }
+        }
+
+        var images: [GeneratedImage] = []
+        for (index, x0) in samples.enumerated() {
+            try checkCancelled()
+            var decodeTime = Duration.zero, pngTime = Duration.zero
+            let image = try stage(&decodeTime) { () throws(PipelineError) -> RGBImage in try decoder.decode(x0) }
+            let metadata = ImageMetadata(
+                prompt: plan.prompt, seed: plan.seeds[index], sampler: plan.sampler.name, steps: plan.steps,
+                width: image.width, height: image.height, guidance: plan.guidance, model: info.name,
+                modelSHA256: info.sha256)
+            let png = try stage(&pngTime) { () throws(PipelineError) -> [UInt8] in
+                try writer.encode(image, metadata: plan.config.includeMetadata ? metadata : nil)
+            }
+            timings.decode.append(decodeTime)
+            timings.png.append(pngTime)
+            images.append(GeneratedImage(
+                index: index, seed: plan.seeds[index], image: image, png: png, metadata: metadata))
+        }
+        timings.total = clock.now - start + plan.tokenizeDuration
+        return GenerationResult(plan: plan, images: images, timings: timings)
+    }
+
+    /// The initial noise of a batch: image `i` is `torch.manual_seed(seeds[i]); torch.randn(shape)`,
+    /// `[B, C, H, W]`.
+    public static func noise(seeds: [UInt64], shape: [Int]) -> Tensor {
+        var storage: [Float] = []
+        storage.reserveCapacity(seeds.count * shape.reduce(1, *))
+        for seed in seeds {
+            var generator = TorchGenerator(seed: seed)
+            storage += generator.randn(shape: shape).storage                       // [C, H, W]
+        }
+        return Tensor(shape: [seeds.count] + shape, storage: storage)
+    }
+
+    private static let blasThreadsLock = Mutex<Void>(())
+
+    /// Sets OpenBLAS's (process-wide) thread count when it differs.
+    static func setBLASThreads(_ threads: Int) {
+        blasThreadsLock.withLock { _ in
+            if BLAS.threads != threads { BLAS.threads = threads }
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import StrobeTensor
+
+/// One update of a sampler: from time `t` to time `s < t`.
+///
+/// The pipeline calls the denoiser for velocity `u = velocity(x, t, gap, β)` and sets
+/// `x ← x + delta · u`, in Float32 as the reference does.
+public struct SamplerStep: Sendable, Equatable {
+    /// The time the step starts from (1 is pure noise).
+    public let t: Float
+    /// The time the step lands on.
+    public let s: Float
+    /// `Float(s) − Float(t)`, rounded in Float32 (negative).
+    public let delta: Float
+    /// The gap fed to the network: `t − s` (as `−delta`) for a TVM jump, 0 for the
+    /// instantaneous velocity.
+    public let gap: Float
+
+    /// A step from `t` to `s`; `jump` selects the TVM gap `−delta` over 0.
+    public init(t: Float, s: Float, jump: Bool) {
+        self.t = t
+        self.s = s
+        self.delta = s - t
+        self.gap = jump ? -delta : 0
+    }
+}
+
+/// A sampler: a fixed list of steps from noise (t = 1) to data (t = 0), the same for every
+/// image, so it is planned once and shared (`Sendable`).
+///
+/// Both of Strobe's samplers update `x ← x + delta · u(x, t, gap, β)`; they differ in the grid
+/// and the gap. ``run(from:velocity:afterStep:)`` is that loop.
+public protocol Sampler: Sendable {
+    /// The name written into image metadata (`flash`, `full`).
+    var name: String { get }
+    /// Network calls (one per step).
+    var steps: Int { get }
+    /// The steps in order.
+    var schedule: [SamplerStep] { get }
+}
+
+extension Sampler {
+    /// One update `x + delta · u` (Float32: the product is rounded, then the sum).
+    public func update(_ x: Tensor, velocity u: Tensor, step: SamplerStep) -> Tensor {
+        x + u * step.delta
+    }
+
+    /// Runs the whole schedule from `noise`: `velocity(x, step)` returns `u` for the step, and
+    /// `afterStep(index)` (0-based) runs after each update and may throw to stop.
+    public func run<E: Error>(
+        from noise: Tensor, velocity: (Tensor, SamplerStep) -> Tensor,
+        afterStep: (Int) throws(E) -> Void
+    ) throws(E) -> Tensor {
+        var x = noise
+        for (index, step) in schedule.enumerated() {
+            x = update(x, velocity: velocity(x, step), step: step)
+            try afterStep(index)
+        }
+        return x
+    }
+}

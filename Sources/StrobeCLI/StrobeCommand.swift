@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import Strobe
+
+/// The `strobe` command.
+@main
+struct StrobeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "strobe",
+        abstract: "Few-step text-to-image generation on the CPU.",
+        version: strobeVersion,
+        subcommands: [Generate.self, Info.self])
+}
+
+/// Writes a line to standard error.
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+/// Reports a failure the way every subcommand does (`strobe: <message>` on stderr) and exits 1.
+func fail(_ message: String) -> ExitCode {
+    printError("strobe: \(message)")
+    return ExitCode.failure
+}
+
+/// The model to load: `--model`, else `STROBE_MODEL`, else the shipped default.
+func locateModel(_ explicit: String?) throws -> String {
+    do {
+        return try ModelLocator.locate(explicit: explicit)
+    } catch {
+        switch error {
+        case .defaultModelMissing:
+            throw fail("the default model \(ModelLocator.defaultRelativePath) is not in this checkout; train and "
+                + "export it with scripts/train.py and scripts/export.py, or pass --model")
+        default:
+            throw fail(error.description)
+        }
+    }
+}
+
+/// Loads the engine or exits with the reason.
+func loadEngine(_ path: String) throws -> StrobeEngine {
+    do {
+        return try StrobeEngine(modelPath: path)
+    } catch {
+        throw fail(error.description)
+    }
+}
+
+extension AspectRatio: ExpressibleByArgument {
+    public init?(argument: String) { self.init(parsing: argument) }
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}
+
+extension SamplerKind: ExpressibleByArgument {}
+
+extension ImageSize: ExpressibleByArgument {
+    public init?(argument: String) { self.init(parsing: argument) }
+}

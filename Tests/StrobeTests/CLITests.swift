@@ -1,0 +1,197 @@
+import Foundation
+import Testing
+@testable import Strobe
+
+/// The built `strobe` executable run as a subprocess against the fixture model.
+@Suite struct CLITests {
+    struct Run {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    /// The `strobe` executable beside the test bundle in the build folder.
+    static let executable: URL? = {
+        var candidates: [URL] = []
+        if let runner = Bundle.main.executableURL {
+            candidates.append(runner.deletingLastPathComponent().appendingPathComponent("strobe"))
+        }
+        candidates.append(Bundle.main.bundleURL.appendingPathComponent("strobe"))
+        candidates.append(Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("strobe"))
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        candidates.append(root.appendingPathComponent(".build/debug/strobe"))
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }()
+
+    static let model = PipelineTests.modelPath
+
+    /// Runs `strobe arguments…` in `directory` without `STROBE_MODEL` in its environment.
+    static func strobe(_ arguments: [String], in directory: URL) throws -> Run {
+        guard let executable else {
+            Issue.record("no strobe executable in the build folder: build the strobe product first")
+            return Run(status: -1, stdout: "", stderr: "")
+        }
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        var environment = ProcessInfo.processInfo.environment
+        environment.removeValue(forKey: ModelLocator.environmentVariable)
+        process.environment = environment
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                   stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    static func files(_ directory: URL) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+    }
+
+    static let small = ["--size", "48x32", "--model", model]
+
+    @Test func generateWritesPNGWithParameters() throws {
+        let directory = try TemporaryFile.directory()
+        let run = try Self.strobe(["generate", "a lighthouse on the left", "-o", "out.png", "-s", "42"] + Self.small,
+                                  in: directory)
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        #expect(run.stdout.contains("out.png") && run.stdout.contains("seed 42"))
+        #expect(run.stderr.isEmpty, "piped stderr has no progress bar: \(run.stderr)")
+        let file = try PNGCodec.read(from: directory.appendingPathComponent("out.png").path)
+        #expect(file.image.width == 48 && file.image.height == 32)
+        let parameters = try #require(file.text(forKey: "parameters"))
+        #expect(parameters.hasPrefix("a lighthouse on the left\nSteps: 4, Sampler: flash, Seed: 42, Size: 48x32"))
+        #expect(parameters.contains("Model hash: 56da0ff8c3, Model: random-fixture"))
+        #expect(file.text(forKey: "strobe")?.contains("\"seed\":42") == true)
+    }
+
+    @Test func defaultNamesCountsAndRandomSeeds() throws {
+        let directory = try TemporaryFile.directory()
+        let named = try Self.strobe(["generate", "dunes", "-o", "dunes.png", "--count", "2", "-s", "5"] + Self.small,
+                                    in: directory)
+        #expect(named.status == 0, "stderr: \(named.stderr)")
+        #expect(try Self.files(directory) == ["dunes-5.png", "dunes-6.png"])
+        let second = try PNGCodec.read(from: directory.appendingPathComponent("dunes-6.png").path)
+        #expect(second.text(forKey: "parameters")?.contains("Seed: 6,") == true)
+
+        let random = try Self.strobe(["generate", "dunes", "-s", "-1", "--no-metadata"] + Self.small, in: directory)
+        #expect(random.status == 0, "stderr: \(random.stderr)")
+        let seedLine = try #require(random.stderr.split(separator: "\n").first { $0.contains("random seed") })
+        let seed = try #require(seedLine.split(separator: " ").last.map(String.init))
+        let path = directory.appendingPathComponent("strobe-\(seed).png").path
+        #expect(try PNGCodec.read(from: path).text.isEmpty, "--no-metadata")
+
+        let quiet = try Self.strobe(["generate", "dunes", "-s", "9", "--quiet"] + Self.small, in: directory)
+        #expect(quiet.status == 0 && quiet.stdout.isEmpty && quiet.stderr.isEmpty)
+        #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("strobe-9.png").path))
+    }
+
+    @Test func sameSeedSameBytesWhateverThreads() throws {
+        let directory = try TemporaryFile.directory()
+        for (name, threads) in [("one.png", "1"), ("two.png", "2")] {
+            let run = try Self.strobe(["generate", "a tree", "-o", name, "-s", "3", "-t", threads] + Self.small, in: directory)
+            #expect(run.status == 0, "stderr: \(run.stderr)")
+        }
+        let one = try Data(contentsOf: directory.appendingPathComponent("one.png"))
+        let two = try Data(contentsOf: directory.appendingPathComponent("two.png"))
+        #expect(one == two)
+    }
+
+    @Test func badAspectRatio() throws {
+        let directory = try TemporaryFile.directory()
+        let run = try Self.strobe(["generate", "x", "--aspect-ratio", "5:4", "--model", Self.model], in: directory)
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("5:4") && run.stderr.contains("aspect-ratio"), "\(run.stderr)")
+        #expect(try Self.files(directory).isEmpty)
+    }
+
+    @Test func badSteps() throws {
+        let directory = try TemporaryFile.directory()
+        let run = try Self.strobe(["generate", "x", "--steps", "11", "--model", Self.model], in: directory)
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("--steps 11 is out of range for the flash sampler (1...10)"), "\(run.stderr)")
+        let full = try Self.strobe(["generate", "x", "--sampler", "full", "--steps", "1001", "--model", Self.model],
+                                   in: directory)
+        #expect(full.status != 0 && full.stderr.contains("(1...1000)"), "\(full.stderr)")
+        #expect(try Self.files(directory).isEmpty)
+    }
+
+    @Test func badSize() throws {
+        let directory = try TemporaryFile.directory()
+        let run = try Self.strobe(["generate", "x", "--size", "50x32", "--model", Self.model], in: directory)
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("50x32") && run.stderr.contains("patch size 8"), "\(run.stderr)")
+        #expect(try Self.files(directory).isEmpty)
+    }
+
+    @Test func missingOutputDirectory() throws {
+        let directory = try TemporaryFile.directory()
+        let run = try Self.strobe(["generate", "x", "-o", "missing/out.png"] + Self.small, in: directory)
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("directory does not exist: missing"), "\(run.stderr)")
+        #expect(try Self.files(directory).isEmpty)
+    }
+
+    @Test func existingFileNeedsOverwrite() throws {
+        let directory = try TemporaryFile.directory()
+        let path = directory.appendingPathComponent("taken.png")
+        try Data("keep".utf8).write(to: path)
+        let run = try Self.strobe(["generate", "x", "-o", "taken.png"] + Self.small, in: directory)
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("file exists") && run.stderr.contains("taken.png"), "\(run.stderr)")
+        #expect(try Data(contentsOf: path) == Data("keep".utf8))
+        #expect(try Self.files(directory) == ["taken.png"])
+        let forced = try Self.strobe(["generate", "x", "-o", "taken.png", "--overwrite"] + Self.small, in: directory)
+        #expect(forced.status == 0, "\(forced.stderr)")
+        #expect(try PNGCodec.read(from: path.path).image.width == 48)
+    }
+
+    @Test func missingModel() throws {
+        let directory = try TemporaryFile.directory()
+        let run = try Self.strobe(["generate", "x", "--model", "nowhere.safetensors"], in: directory)
+        #expect(run.status == 1 && run.stderr.contains("model file not found: nowhere.safetensors"), "\(run.stderr)")
+        // Without --model: the shipped default, unless this checkout already has it.
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        guard !FileManager.default.fileExists(atPath: root.appendingPathComponent(ModelLocator.defaultRelativePath).path)
+        else { return }
+        let fallback = try Self.strobe(["generate", "x"], in: directory)
+        #expect(fallback.status == 1)
+        #expect(fallback.stderr.contains("the default model Models/strobe-scenes.safetensors is not in this checkout; "
+            + "train and export it with scripts/train.py and scripts/export.py, or pass --model"), "\(fallback.stderr)")
+        #expect(try Self.files(directory).isEmpty)
+    }
+
+    @Test func promptTooLong() throws {
+        let directory = try TemporaryFile.directory()
+        let prompt = Array(repeating: "a", count: 1001).joined(separator: " ")
+        let run = try Self.strobe(["generate", prompt] + Self.small, in: directory)
+        #expect(run.status == 1 && run.stderr.contains("accepts at most 1000"), "\(run.stderr)")
+        #expect(try Self.files(directory).isEmpty)
+    }
+
+    @Test func helpListsAspectRatios() throws {
+        let run = try Self.strobe(["generate", "--help"], in: try TemporaryFile.directory())
+        #expect(run.status == 0)
+        for ratio in AspectRatio.allCases {
+            let size = ratio.defaultSize
+            #expect(run.stdout.contains("\(ratio.rawValue)") && run.stdout.contains("\(size.width)x\(size.height)"),
+                    "\(ratio.rawValue)")
+        }
+    }
+
+    @Test func infoDescribesTheModel() throws {
+        let run = try Self.strobe(["info", "--model", Self.model], in: try TemporaryFile.directory())
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("parameters: 203,488"))
+        #expect(run.stdout.contains("F32: 81 tensors"))
+        #expect(run.stdout.contains("sampler defaults: flash 4 steps, full 100 steps, guidance 2.0"))
+        #expect(run.stdout.contains("patch 8"))
+    }
+}
