@@ -20,7 +20,7 @@ static int cpu_has_avx512(void) {
            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
 }
 
-static void prepare(void) {
+static void select_kernels(void) {
     if (getenv("OPENBLAS_CORETYPE") != NULL) return;  // the user's choice wins
     if (!cpu_has_avx512()) return;
     const char *name = gotoblas_corename();
@@ -33,6 +33,13 @@ static void prepare(void) {
     unsetenv("OPENBLAS_CORETYPE");
 }
 
+static void prepare(void) {
+    select_kernels();
+    // Strobe parallelises around single-threaded BLAS calls (results then do not depend on the
+    // thread count); OpenBLAS's own threads would only oversubscribe the cores.
+    openblas_set_num_threads(1);
+}
+
 const char *strobe_blas_prepare(void) {
     pthread_once(&prepare_once, prepare);
     return gotoblas_corename();
@@ -40,12 +47,10 @@ const char *strobe_blas_prepare(void) {
 
 const char *strobe_blas_core_name(void) { return gotoblas_corename(); }
 
-void strobe_blas_set_threads(int threads) {
+int strobe_blas_threads(void) {
     strobe_blas_prepare();
-    openblas_set_num_threads(threads < 1 ? 1 : threads);
+    return openblas_get_num_threads();
 }
-
-int strobe_blas_threads(void) { return openblas_get_num_threads(); }
 
 void strobe_sgemm(int transA, int transB, int M, int N, int K, float alpha,
                   const float *A, int lda, const float *B, int ldb, float beta,

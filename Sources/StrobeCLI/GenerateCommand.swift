@@ -112,10 +112,7 @@ struct Generate: AsyncParsableCommand {
         }
 
         let engine = try loadEngine(try locateModel(model))
-        if let threads {
-            Parallel.threads = threads
-            BLAS.threads = threads
-        }
+        if let threads { Parallel.threads = threads }
         let plan: GenerationPlan
         do {
             plan = try engine.plan(config)

@@ -63,14 +63,18 @@ extension Ops {
                 let biasBatch = bias == nil ? nil : pb.baseAddress! + (biasPerBatch ? b * heads : 0) * p.lq * p.lk
                 for first in stride(from: 0, to: heads, by: group) {
                     let count = min(group, heads - first)
-                    for g in 0..<count {
-                        // scores[g] [Lq, Lk] = alpha · Q_h K_hᵀ (row strides H·Dh pick the head's columns)
-                        let h = first + g
-                        strobe_sgemm(
-                            0, 1, Int32(p.lq), Int32(p.lk), Int32(p.headDim), alpha,
-                            pq.baseAddress! + b * p.lq * qWidth + h * p.headDim, Int32(qWidth),
-                            pk.baseAddress! + b * p.lk * qWidth + h * p.headDim, Int32(qWidth),
-                            0, s.base + g * p.lq * p.lk, Int32(p.lk))
+                    // One single-threaded sgemm per head, heads spread over the threads: the
+                    // same calls whatever the thread count (see Gemm).
+                    Parallel.forEachChunk(count: count, workPerItem: 2 * p.lq * p.lk * p.headDim) { heads in
+                        for g in heads {
+                            // scores[g] [Lq, Lk] = alpha · Q_h K_hᵀ (row strides H·Dh pick the head's columns)
+                            let h = first + g
+                            strobe_sgemm(
+                                0, 1, Int32(p.lq), Int32(p.lk), Int32(p.headDim), alpha,
+                                pq.baseAddress! + b * p.lq * qWidth + h * p.headDim, Int32(qWidth),
+                                pk.baseAddress! + b * p.lk * qWidth + h * p.headDim, Int32(qWidth),
+                                0, s.base + g * p.lq * p.lk, Int32(p.lk))
+                        }
                     }
                     // + bias, masked keys to -inf, softmax: rows of all heads in the group at once
                     let biasGroup = biasBatch.map { $0 + first * p.lq * p.lk }
@@ -87,14 +91,17 @@ extension Ops {
                             softmaxRow(row, count: p.lk)
                         }
                     }
-                    for g in 0..<count {
-                        // out_h [Lq, Dv] = P · V_h, written into the head's columns of out
-                        let h = first + g
-                        strobe_sgemm(
-                            0, 0, Int32(p.lq), Int32(p.valueDim), Int32(p.lk), 1,
-                            s.base + g * p.lq * p.lk, Int32(p.lk),
-                            pv.baseAddress! + b * p.lk * vWidth + h * p.valueDim, Int32(vWidth),
-                            0, po.baseAddress! + b * p.lq * vWidth + h * p.valueDim, Int32(vWidth))
+                    let o = SharedPointer(po.baseAddress!)
+                    Parallel.forEachChunk(count: count, workPerItem: 2 * p.lq * p.lk * p.valueDim) { heads in
+                        for g in heads {
+                            // out_h [Lq, Dv] = P · V_h, written into the head's columns of out
+                            let h = first + g
+                            strobe_sgemm(
+                                0, 0, Int32(p.lq), Int32(p.valueDim), Int32(p.lk), 1,
+                                s.base + g * p.lq * p.lk, Int32(p.lk),
+                                pv.baseAddress! + b * p.lk * vWidth + h * p.valueDim, Int32(vWidth),
+                                0, o.base + b * p.lq * vWidth + h * p.valueDim, Int32(vWidth))
+                        }
                     }
                 }
             }

@@ -1,6 +1,6 @@
 import StrobeBLAS
 
-/// OpenBLAS as the tensor core uses it: kernel selection and thread count.
+/// OpenBLAS as the tensor core uses it: kernel selection, one thread.
 public enum BLAS {
     /// Selects OpenBLAS's fastest kernels for this CPU (once) and returns the core name in use.
     ///
@@ -14,9 +14,8 @@ public enum BLAS {
     /// The kernel family OpenBLAS uses now ("SkylakeX", "Haswell", ...).
     public static var coreName: String { String(cString: strobe_blas_core_name()) }
 
-    /// OpenBLAS's thread count.
-    public static var threads: Int {
-        get { Int(strobe_blas_threads()) }
-        set { strobe_blas_set_threads(Int32(max(1, newValue))) }
-    }
+    /// OpenBLAS's own thread count: always 1 once prepared. Strobe spreads single-threaded BLAS
+    /// calls over `Parallel.threads` threads instead, so that results do not depend on the
+    /// thread count.
+    public static var threads: Int { Int(strobe_blas_threads()) }
 }

@@ -1,5 +1,3 @@
-import StrobeBLAS
-
 extension Ops {
     /// Matrix product `op(a) · op(b)`, where `op` transposes the last two axes when asked.
     ///
@@ -62,10 +60,10 @@ extension Ops {
         x.storage.withUnsafeBufferPointer { px in
             weight.storage.withUnsafeBufferPointer { pw in
                 out.withUnsafeMutableBufferPointer { po in
-                    strobe_sgemm(
-                        0, 1, Int32(rows), Int32(outFeatures), Int32(inFeatures), 1,
-                        px.baseAddress!, Int32(inFeatures), pw.baseAddress!, Int32(inFeatures),
-                        bias == nil ? 0 : 1, po.baseAddress!, Int32(outFeatures))
+                    Gemm.run(
+                        transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures, alpha: 1,
+                        a: px.baseAddress!, lda: inFeatures, b: pw.baseAddress!, ldb: inFeatures,
+                        beta: bias == nil ? 0 : 1, c: po.baseAddress!, ldc: outFeatures)
                 }
             }
         }
@@ -129,8 +127,8 @@ struct MatmulPlan {
         _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
         _ c: UnsafeMutablePointer<Float>, rows: Int, beta: Float
     ) {
-        strobe_sgemm(
-            transposeA ? 1 : 0, transposeB ? 1 : 0, Int32(rows), Int32(n), Int32(k), 1,
-            a, Int32(lda), b, Int32(ldb), beta, c, Int32(n))
+        Gemm.run(
+            transposeA: transposeA, transposeB: transposeB, m: rows, n: n, k: k, alpha: 1,
+            a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: n)
     }
 }

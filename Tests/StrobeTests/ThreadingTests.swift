@@ -2,10 +2,10 @@ import Foundation
 import Testing
 @testable import Strobe
 
-/// Thread counts and concurrent generations. Serialized: these tests change OpenBLAS's
-/// process-wide thread count, which the others in this suite compare results across (no other
-/// test in the package sets it).
-@Suite(.serialized) struct ThreadingTests {
+/// Thread counts and concurrent generations (design.md §5: identical bytes whatever the thread
+/// count). The tensor core runs single-threaded BLAS calls on fixed tiles side by side, so the
+/// thread count cannot change any product.
+@Suite struct ThreadingTests {
     static var engine: StrobeEngine { PipelineTests.engine }
     static var fixtureSize: ImageSize { PipelineTests.fixtureSize }
     static func compare(_ a: [Float], _ b: [Float]) -> (maxAbs: Float, psnr: Double) { PipelineTests.compare(a, b) }
@@ -27,27 +27,21 @@ import Testing
         #expect(other.image != (try PNGCodec.decode(two)).image)
     }
 
-    /// At 256x256 the matrices are large enough for OpenBLAS to use both threads, and its
-    /// two-thread sgemm differs from its one-thread sgemm in the last bits (Debian's OpenBLAS
-    /// 0.3.21; measured on `Ops.linear` too), so design.md §5's "whatever the thread count" does
-    /// not hold yet at real sizes. Recorded as a known issue until the tensor core makes BLAS
-    /// results independent of its thread count.
+    /// At 256x256 the products are large enough to be split over both threads (OpenBLAS's own
+    /// threaded sgemm differs from its single-threaded one in the last bits; Strobe's tiling
+    /// must not).
     @Test func threadCountDoesNotChangeLargeImages() async throws {
         var config = GenerationConfig(prompt: "a tree", seed: 4, steps: 1)
         config.threads = 1
         let one = try await Self.engine.generate(config).images[0]
         config.threads = 2
         let two = try await Self.engine.generate(config).images[0]
-        let (maxAbs, psnr) = Self.compare(one.image.pixels, two.image.pixels)
-        print("256x256, 1 vs 2 threads: pixels max abs diff \(maxAbs), PSNR \(psnr) dB")
-        #expect(psnr > 100)
-        withKnownIssue("OpenBLAS's threaded sgemm differs from its single-threaded one in the last bits", isIntermittent: true) {
-            let same = one.png == two.png
-            #expect(same, "PNG bytes differ between 1 and 2 threads")
-        }
+        #expect(one.image.pixels == two.image.pixels, "pixels differ between 1 and 2 threads")
+        let same = one.png == two.png
+        #expect(same, "PNG bytes differ between 1 and 2 threads")
     }
 
-    /// Small images (one BLAS thread per product) and 256x256 ones (OpenBLAS's threaded path).
+    /// Small images (one tile per product) and 256x256 ones (several tiles per product).
     @Test(arguments: [ImageSize(width: 48, height: 32), ImageSize(width: 256, height: 256)])
     func concurrentGenerationsMatchSequential(size: ImageSize) async throws {
         let configs = (0..<3).map {

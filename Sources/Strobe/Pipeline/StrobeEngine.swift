@@ -31,12 +31,9 @@ import Synchronization
 /// calls from different tasks. Each call owns its tensors; nothing is shared but read-only
 /// weights; OpenBLAS accepts concurrent calls. Results do not depend on concurrency.
 ///
-/// Threads: ``GenerationConfig/threads`` limits the element-wise ops of that call only (a
-/// task-local setting; their results never depend on it), but OpenBLAS's thread count is
-/// process-wide: a call that sets `threads` also sets it for concurrent calls. Known issue:
-/// Debian's OpenBLAS gives results that differ in the last bits between one thread and
-/// several for matrices large enough to be split (e.g. 256x256 images), so PNG bytes can
-/// differ between `threads: 1` and `threads: 2` there (pixels agree to about 140 dB PSNR).
+/// Threads: ``GenerationConfig/threads`` limits that call only (a task-local setting, for the
+/// matrix products as for the element-wise ops), and results never depend on it: the tensor
+/// core runs single-threaded BLAS calls on fixed tiles side by side.
 public final class StrobeEngine: Sendable {
     /// The model: text encoder and denoiser.
     public let model: StrobeModel
@@ -175,7 +172,6 @@ public final class StrobeEngine: Sendable {
         var timings = StageTimings()
         timings.tokenize = plan.tokenizeDuration
         let threads = plan.config.threads
-        if let threads { Self.setBLASThreads(threads) }
         /// Runs a stage limited to the requested thread count and adds its duration to `into`.
         func stage<R>(_ into: inout Duration, _ body: () throws(PipelineError) -> R) throws(PipelineError) -> R {
             let begin = clock.now
@@ -254,14 +250,5 @@ public final class StrobeEngine: Sendable {
             storage += generator.randn(shape: shape).storage                       // [C, H, W]
         }
         return Tensor(shape: [seeds.count] + shape, storage: storage)
-    }
-
-    private static let blasThreadsLock = Mutex<Void>(())
-
-    /// Sets OpenBLAS's (process-wide) thread count when it differs.
-    static func setBLASThreads(_ threads: Int) {
-        blasThreadsLock.withLock { _ in
-            if BLAS.threads != threads { BLAS.threads = threads }
-        }
     }
 }

@@ -4,7 +4,9 @@
 // AVX-512 CPUs (AMD Zen 4/5) it falls back to the AVX2 "Haswell" kernels, which run at about
 // half the speed of its "SKYLAKEX" kernels. strobe_blas_prepare() switches to the AVX-512
 // kernels when the CPU has them and the user has not chosen a core type with
-// OPENBLAS_CORETYPE. It is idempotent and thread-safe; every entry point below calls it.
+// OPENBLAS_CORETYPE, and sets OpenBLAS to one thread: Strobe runs single-threaded BLAS calls
+// side by side itself, so that results do not depend on the thread count. It is idempotent and
+// thread-safe; every entry point below calls it.
 #ifndef STROBE_BLAS_H
 #define STROBE_BLAS_H
 
@@ -17,9 +19,6 @@ const char *strobe_blas_prepare(void);
 
 /// The core name OpenBLAS uses ("Haswell", "SkylakeX", ...).
 const char *strobe_blas_core_name(void);
-
-/// Sets OpenBLAS's thread count (>= 1).
-void strobe_blas_set_threads(int threads);
 
 /// OpenBLAS's current thread count.
 int strobe_blas_threads(void);
