@@ -1,8 +1,11 @@
-"""Makes the engine's parity fixtures for a small random `strobe-dit` model.
+"""Makes the engine's parity fixtures: for a small random `strobe-dit` model, and (with
+`--weights`) for a trained model such as the shipped default.
 
     .venv/bin/python scripts/make_model_fixtures.py
+    .venv/bin/python scripts/make_model_fixtures.py --weights Models/strobe-scenes.safetensors \
+        --out Tests/StrobeTests/Fixtures/default-model --width 256 --height 256 --full-width 128 --full-height 128
 
-Writes Tests/StrobeTests/Fixtures/model/:
+Without `--weights`, writes Tests/StrobeTests/Fixtures/model/:
 - random.safetensors — a small strobe-dit with every weight random (no zero init, so every path
   matters), F32, with the tokenizer fixture's SentencePiece model inside; made with
   `StrobeModel.randomize(torch.Generator().manual_seed(1234))`.
@@ -11,7 +14,12 @@ Writes Tests/StrobeTests/Fixtures/model/:
   `forward.velocity` for one denoiser call; `noise.{seed}` the initial noise [C, H, W];
   `flash4.{seed}` and `full100.{seed}` the sampled x₀ [C, H, W] for prompt 0.
 - golden.json — prompts, their ids, seeds, image size, the forward call's t / gap / β, guidance.
+With `--weights`, the model is read from that file (F16/BF16 converted to fp32 exactly, as the
+engine does) and only golden.safetensors and golden.json are written to `--out`; the full
+sampler may run at a smaller size (`--full-width/--full-height`, noise `full_noise.{seed}`).
 """
+import argparse
+import base64
 import json
 import os
 import sys
@@ -38,8 +46,8 @@ WIDTH, HEIGHT = 48, 32
 GUIDANCE = 2.0
 
 
-def main() -> None:
-    torch.set_num_threads(1)
+def random_model() -> tuple[StrobeModel, "spm.SentencePieceProcessor", float]:
+    """The small random model, also written to OUT/random.safetensors."""
     os.makedirs(OUT, exist_ok=True)
     tok_path = os.path.join(FIXTURES, "tokenizer", "tokenizer.model")
     sp = spm.SentencePieceProcessor(model_file=tok_path)
@@ -53,9 +61,35 @@ def main() -> None:
         export(model.state_dict(), cfg, f.read(), os.path.join(OUT, "random.safetensors"), dtype="F32",
                guidance=GUIDANCE, model_name="random-fixture",
                description="random weights for parity tests (scripts/make_model_fixtures.py)")
+    return model, sp, GUIDANCE
 
-    golden, info = {}, {"prompts": PROMPTS, "ids": [], "seeds": SEEDS, "width": WIDTH, "height": HEIGHT,
-                        "guidance": GUIDANCE}
+
+def trained_model(path: str) -> tuple[StrobeModel, "spm.SentencePieceProcessor", float]:
+    """A model read from a Strobe weights file."""
+    tensors, metadata = strobe_weights.load(path)
+    cfg = ModelConfig.from_json(metadata["strobe.architecture"])
+    model = StrobeModel(cfg).eval()
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in tensors.items()})
+    sp = spm.SentencePieceProcessor(model_proto=base64.b64decode(metadata["strobe.tokenizer"]))
+    return model, sp, float(json.loads(metadata["strobe.sampler_defaults"])["guidance"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--weights", help="a Strobe weights file (default: make the small random model)")
+    parser.add_argument("--out", default=OUT)
+    parser.add_argument("--width", type=int, default=WIDTH)
+    parser.add_argument("--height", type=int, default=HEIGHT)
+    parser.add_argument("--full-width", type=int)
+    parser.add_argument("--full-height", type=int)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    model, sp, guidance = trained_model(args.weights) if args.weights else random_model()
+    os.makedirs(args.out, exist_ok=True)
+    width, height = args.width, args.height
+    full_width, full_height = args.full_width or width, args.full_height or height
+    golden, info = {}, {"prompts": PROMPTS, "ids": [], "seeds": SEEDS, "width": width, "height": height,
+                        "full_width": full_width, "full_height": full_height, "guidance": guidance}
     with torch.no_grad():
         for i, prompt in enumerate(PROMPTS):
             text, mask = encode_prompts(model, sp, [prompt])
@@ -63,22 +97,25 @@ def main() -> None:
             info["ids"].append(sp.encode(prompt) + [sp.eos_id()])
 
         text, mask = encode_prompts(model, sp, [PROMPTS[0]])
-        x = torch.randn(1, 3, HEIGHT, WIDTH, generator=torch.Generator().manual_seed(5))
+        x = torch.randn(1, 3, height, width, generator=torch.Generator().manual_seed(5))
         call = {"t": 0.75, "gap": 0.25, "beta": 0.5}
-        args = [torch.tensor([call[k]]) for k in ("t", "gap", "beta")]
+        times = [torch.tensor([call[k]]) for k in ("t", "gap", "beta")]
         golden["forward.x"] = x[0]
-        golden["forward.x_hat"] = model.denoiser(x, *args, text, mask)[0]
-        golden["forward.velocity"] = model.denoiser.velocity(x, *args, text, mask)[0]
+        golden["forward.x_hat"] = model.denoiser(x, *times, text, mask)[0]
+        golden["forward.velocity"] = model.denoiser.velocity(x, *times, text, mask)[0]
         info["forward"] = call
 
         for seed in SEEDS:
-            noise = initial_noise(seed, 3, HEIGHT, WIDTH)
+            noise = initial_noise(seed, 3, height, width)
             golden[f"noise.{seed}"] = noise
-            golden[f"flash4.{seed}"] = sample(model, text, mask, noise[None], 4, GUIDANCE, "flash")[0]
-            golden[f"full100.{seed}"] = sample(model, text, mask, noise[None], 100, GUIDANCE, "full")[0]
+            golden[f"flash4.{seed}"] = sample(model, text, mask, noise[None], 4, guidance, "flash")[0]
+            full_noise = initial_noise(seed, 3, full_height, full_width)
+            if (full_width, full_height) != (width, height):
+                golden[f"full_noise.{seed}"] = full_noise
+            golden[f"full100.{seed}"] = sample(model, text, mask, full_noise[None], 100, guidance, "full")[0]
 
-    strobe_weights.save(os.path.join(OUT, "golden.safetensors"), {k: v.contiguous() for k, v in golden.items()}, {})
-    with open(os.path.join(OUT, "golden.json"), "w") as f:
+    strobe_weights.save(os.path.join(args.out, "golden.safetensors"), {k: v.contiguous() for k, v in golden.items()}, {})
+    with open(os.path.join(args.out, "golden.json"), "w") as f:
         json.dump(info, f, indent=1, ensure_ascii=False)
         f.write("\n")
     for key in ("forward.x_hat", "flash4.0", "full100.0"):
