@@ -23,6 +23,7 @@ import math
 import os
 import sys
 import time
+import zlib
 
 import numpy as np
 import torch
@@ -183,7 +184,7 @@ def run_stage(stage: str, args, cfg: ModelConfig, sp, init: dict | None):
         torch.set_rng_state(ck["torch_rng"])
         print(f"{stage}: resumed at step {state['step']} ({state['seconds'] / 3600:.2f} h)", flush=True)
     budget = 3600 * (args.teacher_hours if stage == "teacher" else args.tvm_hours)
-    data = Batches(args.batch, seed=hash((stage, state["step"])) % 2**31)
+    data = Batches(args.batch, seed=zlib.crc32(f"{stage}:{state['step']}".encode()))  # fresh data after a resume
     empty_ids, empty_mask = tokenize(sp, [""], cfg.max_prompt_tokens)
     log = open(os.path.join(args.workdir, f"{stage}.log.jsonl"), "a")
     last_save = time.time()
