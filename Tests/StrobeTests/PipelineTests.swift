@@ -188,6 +188,25 @@ import Testing
         #expect(ImageSize(parsing: "48*32") == nil)
     }
 
+    /// A tokenizer whose ids reach past the text encoder's embedding is refused at load time
+    /// (otherwise such an id would index outside the table).
+    @Test func tokenizerLargerThanEmbeddingIsRefused() throws {
+        let file = try ModelParityTests.modelFile()
+        var metadata = file.metadata
+        metadata[StrobeMetadata.Key.architecture] = try #require(file.strobe).architectureJSON
+            .replacingOccurrences(of: "\"vocab_size\":420", with: "\"vocab_size\":100")
+        var entries: [String: WeightsWriter.Entry] = [:]
+        for name in file.tensors.keys { entries[name] = .init(file.tensor(name)!) }
+        let embedding = file.tensor("text_encoder.embed.weight")!                   // [420, 32]
+        entries["text_encoder.embed.weight"] = .init(
+            Tensor(shape: [100, 32], storage: Array(embedding.storage.prefix(100 * 32))))
+        let path = try TemporaryFile.write(WeightsWriter.encode(tensors: entries, metadata: metadata))
+        #expect(throws: PipelineError.weights(WeightsError(path: path, problems: [.invalidArchitecture(
+            reason: "the tokenizer has 420 pieces, but text.vocab_size is 100")]))) {
+            try StrobeEngine(modelPath: path)
+        }
+    }
+
     @Test func invalidSettingsAreRejectedBeforeWork() throws {
         let engine = Self.engine
         func problem(_ config: GenerationConfig) -> PipelineError? {

@@ -99,6 +99,11 @@ public final class StrobeEngine: Sendable {
         } catch {
             throw .tokenizer(error)
         }
+        // Every id the tokenizer can produce must have a row in the text encoder's embedding.
+        guard tokenizer.vocabularySize <= model.config.text.vocabSize else {
+            throw .weights(WeightsError(path: file.path, problems: [.invalidArchitecture(reason:
+                "the tokenizer has \(tokenizer.vocabularySize) pieces, but text.vocab_size is \(model.config.text.vocabSize)")]))
+        }
         self.model = model
         self.metadata = metadata
         self.info = ModelInfo(
