@@ -86,10 +86,12 @@ def logit_normal(n: int, mean: float, std: float) -> torch.Tensor:
     return torch.sigmoid(torch.randn(n) * std + mean)
 
 
-def teacher_loss(model: StrobeModel, x0, ids, mask):
-    """Flow matching on u = (x_t − x̂)/max(t, t_min) against v = ε − x₀ (gap 0, β = 1)."""
+def teacher_loss(model: StrobeModel, x0, ids, mask, t_mean: float, t_std: float):
+    """Flow matching on u = (x_t − x̂)/max(t, t_min) against v = ε − x₀ (gap 0, β = 1).
+    t ~ sigmoid(N(t_mean, t_std)); pixel-space models need a noise-heavy t (JiT uses the
+    equivalent of mean +0.8, std 0.8 at 256², where global structure is decided)."""
     b = x0.shape[0]
-    t = logit_normal(b, -0.4, 1.0)
+    t = logit_normal(b, t_mean, t_std)
     eps = torch.randn_like(x0)
     x_t = (1 - t)[:, None, None, None] * x0 + t[:, None, None, None] * eps
     text = model.encode_text(ids, mask)
@@ -97,21 +99,21 @@ def teacher_loss(model: StrobeModel, x0, ids, mask):
     return (u.float() - (eps - x0)).pow(2).mean()
 
 
-def sample_gap_times(b: int):
-    """TVM's gap*: gap = sigmoid(N(−0.8, 1)); s = sigmoid(N(−0.4, 1)) truncated to s ≤ 1 − gap;
-    t = s + gap; and an independent s′ for the flow-matching term."""
+def sample_gap_times(b: int, s_mean: float = -0.4):
+    """TVM's gap*: gap = sigmoid(N(−0.8, 1)); s = sigmoid(N(s_mean, 1)) truncated to s ≤ 1 − gap;
+    t = s + gap; and an independent s′ ~ sigmoid(N(s_mean, 1)) for the flow-matching term."""
     gap = logit_normal(b, -0.8, 1.0)
-    normal = torch.distributions.Normal(-0.4, 1.0)
+    normal = torch.distributions.Normal(s_mean, 1.0)
     upper = normal.cdf(torch.logit(1 - gap))
     s = torch.sigmoid(normal.icdf((torch.rand(b) * upper).clamp(1e-6, 1 - 1e-6)))
     s = torch.minimum(s, 1 - gap)
     t = (s + gap).clamp(max=1.0)
-    return t, s, logit_normal(b, -0.4, 1.0)
+    return t, s, logit_normal(b, s_mean, 1.0)
 
 
-def tvm_loss(model: StrobeModel, target: StrobeModel, x0, ids, mask, empty_ids, empty_mask):
+def tvm_loss(model: StrobeModel, target: StrobeModel, x0, ids, mask, empty_ids, empty_mask, s_mean: float):
     b = x0.shape[0]
-    t, s, s2 = sample_gap_times(b)
+    t, s, s2 = sample_gap_times(b, s_mean)
     beta = torch.full((b,), 1.0 / GUIDANCE)
     dropped = torch.rand(b) < CAPTION_DROPOUT
     beta[dropped] = 1.0
@@ -196,10 +198,10 @@ def run_stage(stage: str, args, cfg: ModelConfig, sp, init: dict | None):
         ids, mask = tokenize(sp, texts, cfg.max_prompt_tokens)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
             if stage == "teacher":
-                loss = teacher_loss(model, x0, ids, mask)
+                loss = teacher_loss(model, x0, ids, mask, args.teacher_t_mean, args.teacher_t_std)
                 parts = {}
             else:
-                loss, terminal, fm = tvm_loss(model, target, x0, ids, mask, empty_ids, empty_mask)
+                loss, terminal, fm = tvm_loss(model, target, x0, ids, mask, empty_ids, empty_mask, args.tvm_s_mean)
                 parts = {"terminal": terminal, "fm": fm}
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -236,6 +238,10 @@ def main():
     parser.add_argument("--no-bf16", dest="bf16", action="store_false")
     parser.add_argument("--stages", default="teacher,tvm")
     parser.add_argument("--log-every", type=int, default=20)
+    parser.add_argument("--teacher-t-mean", type=float, default=0.8)
+    parser.add_argument("--teacher-t-std", type=float, default=0.8)
+    parser.add_argument("--tvm-s-mean", type=float, default=0.4,
+                        help="mean of logit(s); TVM's latent-space default is −0.4, pixels want more noise")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     os.makedirs(args.workdir, exist_ok=True)
