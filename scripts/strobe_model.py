@@ -24,6 +24,7 @@ conditioned on two times and the guidance input (TVM, arXiv 2511.19797):
                 x += gate₁ · SelfAttn(rms(x)·(1 + scale₁) + shift₁)   (QK-RMSNorm, 2-D RoPE)
                 x += CrossAttn(rms(x), text)                         (QK-RMSNorm, key mask)
                 x += gate₂ · MLP(rms(x)·(1 + scale₂) + shift₂)        (GELU tanh)
+    tokens:     x = Linear(patchify(x_t)) + fixed 2-D sincos positions (fractions of the image)
     out:        x̂ = unpatchify(Linear(rms(x)·(1 + scale) + shift))
 The velocity used by the samplers is u = (x_t − x̂) / max(t, t_min), which is w·F in design.md §3:
 one jump from t to s is x_s = x_t + (s − t)·u(x_t, t, t − s, text, β = 1/w).
@@ -63,6 +64,7 @@ class DenoiserConfig:
     frequency_embedding_size: int = 256
     max_period: float = 10000.0
     rope_theta: float = 10000.0
+    position_grid: float = 16.0
     norm_epsilon: float = 1e-6
     t_min: float = 0.05
 
@@ -233,6 +235,27 @@ class ScalarEmbedder(nn.Module):
         return self.fc2(F.silu(self.fc1(e)))                                # [B, D]
 
 
+def position_embedding(rows: int, cols: int, dim: int, grid: float) -> torch.Tensor:
+    """Fixed 2-D sincos absolute positions [rows·cols, dim], in fractions of the image so that every
+    aspect ratio shares one frame: a token's coordinates are y = (i + ½)·grid/rows and
+    x = (j + ½)·grid/cols; the first dim/2 features encode y and the last dim/2 encode x, each as
+    [sin(v·ω_k) for k < dim/4] ++ [cos(v·ω_k) for k < dim/4], ω_k = 10000^(−k/(dim/4)); computed
+    in float64, rounded to float32. (RoPE alone is relative: without this, a denoiser looking at
+    pure noise could not tell the sky's rows from the ground's.)"""
+    quarter = dim // 4
+    omega = 10000.0 ** (-torch.arange(quarter, dtype=torch.float64) / quarter)          # [dim/4]
+
+    def encode(v):
+        angles = v[:, None] * omega[None]                                               # [n, dim/4]
+        return torch.cat([angles.sin(), angles.cos()], dim=-1)                          # [n, dim/2]
+
+    y = (torch.arange(rows, dtype=torch.float64) + 0.5) * grid / rows
+    x = (torch.arange(cols, dtype=torch.float64) + 0.5) * grid / cols
+    ey = encode(y).repeat_interleave(cols, dim=0)                                       # [N, dim/2]
+    ex = encode(x).repeat(rows, 1)                                                      # [N, dim/2]
+    return torch.cat([ey, ex], dim=-1).float()
+
+
 def rope_2d(x: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor, theta: float) -> torch.Tensor:
     """2-D rotary embedding on x [B, Hh, N, Dh]: the first Dh/2 features rotate by the token's
     row, the last Dh/2 by its column. Within each half of size d, the pair (x[2i], x[2i+1]) rotates
@@ -356,6 +379,7 @@ class Denoiser(nn.Module):
         pooled = (text * mask).sum(1) / mask.sum(1).clamp(min=1)                    # [B, Dt]
         c = self.t_embed(t) + self.gap_embed(gap) + self.guidance_embed(beta) + self.text_pool(pooled)  # [B, D]
         x = self.patch_embed(patchify(x_t, p))                                     # [B, N, D]
+        x = x + position_embedding(H // p, W // p, cfg.hidden_size, cfg.position_grid).to(x.device, x.dtype)
         for block in self.blocks:
             x = block(x, c, text, text_mask, rows, cols)
         shift, scale = modulation(self.final_mod, c, 2, cfg.norm_epsilon)

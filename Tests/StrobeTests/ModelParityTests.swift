@@ -163,7 +163,7 @@ import Testing
 
     static let validJSON = """
         {"denoiser":{"channels":3,"depth":2,"frequency_embedding_size":256,"hidden_size":48,"max_period":10000.0,\
-        "mlp_ratio":4,"norm_epsilon":1e-06,"num_heads":2,"patch_size":8,"rope_theta":10000.0,"t_min":0.05},\
+        "mlp_ratio":4,"norm_epsilon":1e-06,"num_heads":2,"patch_size":8,"position_grid":16.0,"rope_theta":10000.0,"t_min":0.05},\
         "family":"strobe-dit","max_prompt_tokens":1000,"prediction":"x","text":{"d_ff":64,"d_kv":16,"d_model":32,\
         "layer_norm_epsilon":1e-06,"num_heads":2,"num_layers":2,"relative_attention_max_distance":128,\
         "relative_attention_num_buckets":32,"vocab_size":420}}
@@ -193,7 +193,7 @@ import Testing
         #expect(Self.problems(edited([("\"hidden_size\":48", "\"hidden_size\":47")]))
             == ["denoiser.hidden_size 47 is not divisible by denoiser.num_heads 2"])
         #expect(Self.problems(edited([("\"hidden_size\":48", "\"hidden_size\":44")]))
-            == ["head size denoiser.hidden_size / denoiser.num_heads = 44 / 2 = 22 must be a multiple of 4 (2-D RoPE rotates pairs within each half of a head)"])
+            == ["head size denoiser.hidden_size / denoiser.num_heads = 44 / 2 = 22 must be a multiple of 4 (2-D RoPE rotates pairs within each half of a head; this also makes hidden_size a multiple of 4, as the 2-D sincos positions need)"])
         #expect(Self.problems(edited([("\"patch_size\":8", "\"patch_size\":0")]))
             == ["denoiser.patch_size 0 must be at least 1"])
         // Every problem at once, in both parts and at the top level.

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Strobe
 
@@ -108,9 +109,19 @@ import Testing
         }
     }
 
+    /// Against coreutils' `sha256sum`, an independent implementation, on a file of about 1 MB.
     @Test func fileHashMatchesSha256sum() throws {
         let path = ModelParityTests.directory.appendingPathComponent("random.safetensors").path
-        // `sha256sum Tests/StrobeTests/Fixtures/model/random.safetensors`
-        #expect(SHA256.hash(fileAt: path)?.hex == "56da0ff8c352ffec84863a2c3557da3a4befaa5f3715db0caa46eaa44d41bd28")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+        process.arguments = [path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        let expected = try #require(output.split(separator: " ").first.map(String.init))
+        #expect(expected.count == 64)
+        #expect(SHA256.hash(fileAt: path)?.hex == expected)
     }
 }

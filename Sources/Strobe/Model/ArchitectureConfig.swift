@@ -188,6 +188,9 @@ public struct DenoiserConfig: Codable, Sendable, Equatable {
     public let maxPeriod: Double
     /// RoPE base θ.
     public let ropeTheta: Double
+    /// The frame `G` of the absolute positions: a token's coordinates run over `(0, G)` on each
+    /// axis, whatever the aspect ratio.
+    public let positionGrid: Double
     /// RMSNorm epsilon.
     public let normEpsilon: Double
     /// Smallest divisor of the velocity `(x − x̂)/max(t, t_min)`.
@@ -202,7 +205,7 @@ public struct DenoiserConfig: Codable, Sendable, Equatable {
     public init(
         channels: Int = 3, patchSize: Int = 16, hiddenSize: Int = 256, depth: Int = 8, numHeads: Int = 4,
         mlpRatio: Int = 4, frequencyEmbeddingSize: Int = 256, maxPeriod: Double = 10_000,
-        ropeTheta: Double = 10_000, normEpsilon: Double = 1e-6, tMin: Double = 0.05
+        ropeTheta: Double = 10_000, positionGrid: Double = 16, normEpsilon: Double = 1e-6, tMin: Double = 0.05
     ) throws(ArchitectureError) {
         self.channels = channels
         self.patchSize = patchSize
@@ -213,6 +216,7 @@ public struct DenoiserConfig: Codable, Sendable, Equatable {
         self.frequencyEmbeddingSize = frequencyEmbeddingSize
         self.maxPeriod = maxPeriod
         self.ropeTheta = ropeTheta
+        self.positionGrid = positionGrid
         self.normEpsilon = normEpsilon
         self.tMin = tMin
         if !problems().isEmpty { throw .invalid(problems: problems()) }
@@ -222,7 +226,7 @@ public struct DenoiserConfig: Codable, Sendable, Equatable {
         case channels, depth
         case patchSize = "patch_size", hiddenSize = "hidden_size", numHeads = "num_heads", mlpRatio = "mlp_ratio"
         case frequencyEmbeddingSize = "frequency_embedding_size", maxPeriod = "max_period"
-        case ropeTheta = "rope_theta", normEpsilon = "norm_epsilon", tMin = "t_min"
+        case ropeTheta = "rope_theta", positionGrid = "position_grid", normEpsilon = "norm_epsilon", tMin = "t_min"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -243,6 +247,7 @@ public struct DenoiserConfig: Codable, Sendable, Equatable {
         frequencyEmbeddingSize = try c.decode(Int.self, forKey: .frequencyEmbeddingSize)
         maxPeriod = try c.decode(Double.self, forKey: .maxPeriod)
         ropeTheta = try c.decode(Double.self, forKey: .ropeTheta)
+        positionGrid = try c.decode(Double.self, forKey: .positionGrid)
         normEpsilon = try c.decode(Double.self, forKey: .normEpsilon)
         tMin = try c.decode(Double.self, forKey: .tMin)
     }
@@ -259,13 +264,15 @@ public struct DenoiserConfig: Codable, Sendable, Equatable {
                 list.append("\(prefix)hidden_size \(hiddenSize) is not divisible by \(prefix)num_heads \(numHeads)")
             } else if headDim % 4 != 0 {
                 list.append("head size \(prefix)hidden_size / \(prefix)num_heads = \(hiddenSize) / \(numHeads) = \(headDim) "
-                    + "must be a multiple of 4 (2-D RoPE rotates pairs within each half of a head)")
+                    + "must be a multiple of 4 (2-D RoPE rotates pairs within each half of a head; "
+                    + "this also makes hidden_size a multiple of 4, as the 2-D sincos positions need)")
             }
         }
         if frequencyEmbeddingSize < 2 || frequencyEmbeddingSize % 2 != 0 {
             list.append("\(prefix)frequency_embedding_size \(frequencyEmbeddingSize) must be even and at least 2")
         }
-        for (key, value) in [("max_period", maxPeriod), ("rope_theta", ropeTheta), ("norm_epsilon", normEpsilon)]
+        for (key, value) in [("max_period", maxPeriod), ("rope_theta", ropeTheta), ("position_grid", positionGrid),
+                             ("norm_epsilon", normEpsilon)]
         where !(value > 0 && value.isFinite) {
             list.append("\(prefix)\(key) \(value) must be positive")
         }

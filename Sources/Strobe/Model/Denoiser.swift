@@ -61,6 +61,8 @@ public struct Denoiser: Sendable {
         let rotary = RotaryTable(
             rows: grid.rows, columns: grid.columns, headDim: config.headDim, theta: Float(config.ropeTheta))
         var h = weights.patchEmbedding(patchify(images))                            // [B, N, D]
+        h = h + PositionEmbedding.table(
+            rows: height / p, columns: width / p, dim: config.hiddenSize, grid: config.positionGrid)  // + [N, D]
         for (index, block) in weights.blocks.enumerated() {
             h = forward(block, h, c: c, rotary: rotary, conditioning: conditioning, index: index)  // [B, N, D]
         }
