@@ -102,6 +102,7 @@ def main() -> None:
     p.add_argument("--full-scenes", type=int, default=8,
                    help="full_100 and teacher_100 run on this many in-distribution and held-out scenes")
     p.add_argument("--full-steps", type=int, default=100, help="steps of full_100 and teacher_100")
+    p.add_argument("--max-steps", type=int, help="cap on every mode's steps (smoke tests; meta records them)")
     p.add_argument("--modes", default=",".join(MODES), help="comma-separated subset of " + ",".join(MODES))
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch", type=int, default=8)
@@ -110,9 +111,9 @@ def main() -> None:
     p.add_argument("--sheet", help="contact sheet PNG (captions beside it as .json)")
     p.add_argument("--cache-dir", help="classifier cache (default ~/.cache/strobe/evaluation)")
     p.add_argument("--retrain-classifier", action="store_true")
-    p.add_argument("--classifier-train", type=int, default=24_000, help="training renders")
+    p.add_argument("--classifier-train", type=int, default=16_000, help="training renders")
     p.add_argument("--classifier-val", type=int, default=1_000, help="validation renders (full size)")
-    p.add_argument("--classifier-epochs", type=int, default=6)
+    p.add_argument("--classifier-epochs", type=int, default=8)
     args = p.parse_args()
     if args.checkpoint and not args.tokenizer:
         p.error("--checkpoint needs --tokenizer")
@@ -166,7 +167,7 @@ def main() -> None:
     plan = []
     for name in modes:
         mode, steps = MODES[name]
-        steps = steps or args.full_steps
+        steps = min(steps or args.full_steps, args.max_steps or 10**9)
         subset = full_items if MODES[name][1] is None else items
         if name == "teacher_100" and teacher is None:
             log("teacher_100: no --teacher given; reported as null")
@@ -244,7 +245,7 @@ def main() -> None:
     log(f"wrote {args.out}")
 
     if args.sheet:
-        steps = {name: MODES[name][1] or args.full_steps for name in MODES}
+        steps = {name: min(MODES[name][1] or args.full_steps, args.max_steps or 10**9) for name in MODES}
         labels_row = ["RENDER"] + [f"{n.split('_')[0].upper()} {steps[n]}" for n in MODES]
         write_sheet(args.sheet, indist[:SHEET_ROWS] + heldout[:SHEET_ROWS], renders, images, labels_row)
     log(json.dumps({name: results[name] for name in MODES}))

@@ -192,7 +192,7 @@ def recipe(n_train: int, n_val: int, epochs: int, seed: int) -> dict:
             "values": {k: [str(v) for v in ATTRIBUTE_VALUES[k]] for k in KEYS}}
 
 
-def load_or_train(cache_dir: str | None = None, n_train: int = 24_000, n_val: int = 1_000, epochs: int = 6,
+def load_or_train(cache_dir: str | None = None, n_train: int = 16_000, n_val: int = 1_000, epochs: int = 8,
                   seed: int = 0, retrain: bool = False, log=print) -> tuple[AttributeClassifier, dict]:
     """The cached classifier for this recipe, or a freshly trained one (then cached).
     Returns (model in eval mode, info with the validation accuracies and timings)."""
