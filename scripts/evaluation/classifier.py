@@ -15,6 +15,11 @@ Network (about 19M multiply-adds per image): five 3x3 convolutions with batch no
 64 → 32 → 16 → 8 → 4, then 2048 → 128 features (the penultimate layer used for the Fréchet
 distance), then one linear head per attribute (booleans as two classes). Seeded and run on one
 thread, training is deterministic.
+
+Cost of the default recipe (16,000 training renders, 1,000 validation renders, 8 epochs) on one
+core of the development machine: about 10 ms a half-size render, 35 ms a full-size one, 1.3 ms
+an image-epoch of training; 5–6 minutes in all (more when the machine is busy). The result is
+cached by recipe (`classifier-<hash>.pt` under the cache directory) and reused.
 """
 from __future__ import annotations
 

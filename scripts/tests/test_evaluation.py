@@ -115,7 +115,8 @@ def test_accuracy_is_one_for_renders_and_low_for_noise():
 
 
 def test_specified_attributes():
-    scene = Scene("noon", "sea", (SceneObject("sailboat", "red", "left"), SceneObject("birds", None, "right")), sun=True)
+    objects = (SceneObject("sailboat", "red", "left"), SceneObject("birds", None, "right"))
+    scene = Scene("noon", "sea", objects, sun=True)
     labels = torch.tensor([labels_of(scene)])
     mask = dict(zip(KEYS, specified(labels)[0].tolist()))
     assert mask["time_of_day"] and mask["terrain"] and mask["clouds"] and mask["stars"]
