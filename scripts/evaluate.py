@@ -27,6 +27,7 @@ What is measured (details in scripts/evaluation/):
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -87,6 +88,22 @@ def score(items: list[EvalItem], images: dict[int, np.ndarray], classifier, labe
     return out
 
 
+def degraded(renders: dict[int, np.ndarray], seed: int) -> dict[str, dict[int, np.ndarray]]:
+    """The renders blurred (4x down and up again) and with Gaussian noise (σ = 0.05): how much
+    the judge's reading depends on sharp, clean pixels, as a guide to reading the generated scores."""
+    gen = torch.Generator().manual_seed(seed)
+    blur, noise = {}, {}
+    for k, im in renders.items():
+        x = torch.from_numpy(im).permute(2, 0, 1)[None].float() / 255
+        h, w = x.shape[-2:]
+        small = torch.nn.functional.interpolate(x, size=(h // 4, w // 4), mode="area")
+        b = torch.nn.functional.interpolate(small, size=(h, w), mode="bilinear", align_corners=False)
+        n = x + 0.05 * torch.randn(x.shape, generator=gen)
+        blur[k] = (b[0].permute(1, 2, 0).clamp(0, 1) * 255).round().to(torch.uint8).numpy()
+        noise[k] = (n[0].permute(1, 2, 0).clamp(0, 1) * 255).round().to(torch.uint8).numpy()
+    return {"blur_4x": blur, "noise_0.05": noise}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     src = p.add_mutually_exclusive_group(required=True)
@@ -109,6 +126,8 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out", default="Benchmarks/results/quality.json")
     p.add_argument("--sheet", help="contact sheet PNG (captions beside it as .json)")
+    p.add_argument("--no-time-256", dest="time_256", action="store_false",
+                   help="skip timing one 256x256 image per mode (batch 1)")
     p.add_argument("--cache-dir", help="classifier cache (default ~/.cache/strobe/evaluation)")
     p.add_argument("--retrain-classifier", action="store_true")
     p.add_argument("--classifier-train", type=int, default=16_000, help="training renders")
@@ -149,8 +168,12 @@ def main() -> None:
     ceiling = score(items, renders, classifier, labels, ref_feats)
     _, floor_feats = judge(classifier, [floor[it.index] for it in items])
     ceiling["fd_floor"] = fd_or_none(floor_feats, ref)
+    ceiling["degraded"] = {}
+    for name, images_d in degraded(renders, args.seed).items():
+        d = score(items, images_d, classifier, labels, ref_feats)
+        ceiling["degraded"][name] = {"accuracy": d["accuracy"], "accuracy_heldout": d["accuracy_heldout"], "fd": d["fd"]}
     log(f"ceiling (classifier on renders): accuracy {ceiling['accuracy']}, held-out {ceiling['accuracy_heldout']}, "
-        f"FD floor {ceiling['fd_floor']}")
+        f"FD floor {ceiling['fd_floor']}; on degraded renders {ceiling['degraded']}")
 
     # Models.
     if args.checkpoint:
@@ -194,9 +217,19 @@ def main() -> None:
         per_mode[name] = {"sampler": mode, "steps": steps, "forward_passes_per_image": passes,
                           "images": len(subset), "seconds": round(seconds, 2),
                           "seconds_per_image_batched": round(seconds / max(1, len(subset)), 4),
-                          "seconds_per_image_256_batch1": round(passes * t_fwd, 4),
+                          "seconds_per_image_256_estimate": round(passes * t_fwd, 4),
                           **{k: v for k, v in s.items() if k not in results[name]}}
         log(f"{name}: {results[name]} ({seconds:.1f} s, {seconds / max(1, len(subset)):.3f} s/image)")
+    # Seconds per image at 256x256, batch 1, one image per mode (the engine's common case).
+    timing_256 = {}
+    if args.time_256:
+        probe = [dataclasses.replace(items[0], width=256, height=256)]
+        for name, mode, steps, _, _ in plan:
+            model = teacher if name == "teacher_100" else lm
+            t = time.perf_counter()
+            generate(model, probe, mode, steps, 1)
+            timing_256[name] = round(time.perf_counter() - t, 4)
+        log("seconds per 256x256 image, batch 1: " + ", ".join(f"{k} {v:.2f}" for k, v in timing_256.items()))
     for name in MODES:
         results.setdefault(name, {"accuracy": None, "accuracy_heldout": None, "fd": None})
 
@@ -234,6 +267,7 @@ def main() -> None:
         "per_mode": per_mode,
         "common_subset": common_scores,
         "timing": {"threads": args.threads, "forward_256_batch1_seconds": round(t_fwd, 4),
+                   "seconds_per_image_256_batch1": timing_256,
                    "batch": args.batch, "total_seconds": round(time.time() - started, 1)},
         "torch": torch.__version__,
     }

@@ -220,6 +220,7 @@ def test_evaluate_end_to_end(tmp_path):
         assert set(q[m]) == {"accuracy", "accuracy_heldout", "fd"}
         assert 0 <= q[m]["accuracy"] <= 1 and 0 <= q[m]["accuracy_heldout"] <= 1 and q[m]["fd"] >= 0
         assert q["meta"]["per_mode"][m]["steps"] == 1
+        assert q["meta"]["timing"]["seconds_per_image_256_batch1"][m] > 0
     meta = q["meta"]
     assert meta["scenes"] == 2 and meta["heldout_scenes"] == 2 and meta["model"]["step"] == 7
     assert set(meta["classifier"]["validation_accuracy"]) == set(KEYS)
