@@ -179,7 +179,7 @@ def main() -> None:
     ceiling["degraded"] = {}
     for name, images_d in degraded(renders, args.seed).items():
         d = score(items, images_d, classifier, labels, ref_feats)
-        ceiling["degraded"][name] = {"accuracy": d["accuracy"], "accuracy_heldout": d["accuracy_heldout"], "fd": d["fd"]}
+        ceiling["degraded"][name] = {k: d[k] for k in ("accuracy", "accuracy_heldout", "fd")}
     log(f"ceiling (classifier on renders): accuracy {ceiling['accuracy']}, held-out {ceiling['accuracy_heldout']}, "
         f"FD floor {ceiling['fd_floor']}; on degraded renders {ceiling['degraded']}")
 
