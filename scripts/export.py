@@ -55,6 +55,7 @@ def main() -> None:
     state = ck["state"]
     description = (f"trained by scripts/train.py: {state['step']} steps, {state['samples']} samples, "
                    f"{state['seconds'] / 3600:.2f} h in this stage")
+    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
     export(ck[args.weights], cfg, tokenizer, args.output, args.dtype, description=description)
     print(f"wrote {args.output} ({os.path.getsize(args.output) / 2**20:.1f} MiB)")
 
