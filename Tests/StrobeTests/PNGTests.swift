@@ -25,11 +25,7 @@ func pngFixture(_ name: String) throws -> [UInt8] {
 }
 
 /// A fresh empty directory under the system temporary directory.
-func makeScratchDirectory() throws -> String {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("strobe-png-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url.path
-}
+func makeScratchDirectory() throws -> String { try TemporaryFile.directory().path }
 
 func directoryEntries(_ path: String) -> [String] {
     ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()

@@ -14,11 +14,7 @@ public struct FlashSampler: Sampler {
     /// A flash sampler with `steps` jumps.
     /// - Throws: ``PipelineError/invalidSteps(sampler:steps:allowed:)`` outside ``stepRange``.
     public init(steps: Int) throws(PipelineError) {
-        guard Self.stepRange.contains(steps) else {
-            throw .invalidSteps(sampler: SamplerKind.flash.rawValue, steps: steps, allowed: Self.stepRange)
-        }
-        let grid = TimeGrid.uniform(steps: steps)
         self.steps = steps
-        self.schedule = (0..<steps).map { SamplerStep(t: grid[$0], s: grid[$0 + 1], jump: true) }
+        self.schedule = try Self.uniformSchedule(.flash, steps: steps, allowed: Self.stepRange, jump: true)
     }
 }

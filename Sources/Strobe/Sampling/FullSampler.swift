@@ -15,11 +15,7 @@ public struct FullSampler: Sampler {
     /// A full sampler with `steps` Euler steps.
     /// - Throws: ``PipelineError/invalidSteps(sampler:steps:allowed:)`` outside ``stepRange``.
     public init(steps: Int) throws(PipelineError) {
-        guard Self.stepRange.contains(steps) else {
-            throw .invalidSteps(sampler: SamplerKind.full.rawValue, steps: steps, allowed: Self.stepRange)
-        }
-        let grid = TimeGrid.uniform(steps: steps)
         self.steps = steps
-        self.schedule = (0..<steps).map { SamplerStep(t: grid[$0], s: grid[$0 + 1], jump: false) }
+        self.schedule = try Self.uniformSchedule(.full, steps: steps, allowed: Self.stepRange, jump: false)
     }
 }

@@ -39,6 +39,19 @@ public protocol Sampler: Sendable {
 }
 
 extension Sampler {
+    /// The schedule both samplers use: `steps` steps on the uniform grid `linspace(1, 0, steps + 1)`,
+    /// with the TVM gap when `jump`, checked against `allowed`.
+    /// - Throws: ``PipelineError/invalidSteps(sampler:steps:allowed:)`` outside `allowed`.
+    static func uniformSchedule(
+        _ kind: SamplerKind, steps: Int, allowed: ClosedRange<Int>, jump: Bool
+    ) throws(PipelineError) -> [SamplerStep] {
+        guard allowed.contains(steps) else {
+            throw .invalidSteps(sampler: kind.rawValue, steps: steps, allowed: allowed)
+        }
+        let grid = TimeGrid.uniform(steps: steps)
+        return (0..<steps).map { SamplerStep(t: grid[$0], s: grid[$0 + 1], jump: jump) }
+    }
+
     /// One update `x + delta · u` (Float32: the product is rounded, then the sum).
     public func update(_ x: Tensor, velocity u: Tensor, step: SamplerStep) -> Tensor {
         x + u * step.delta
