@@ -25,13 +25,14 @@ let package = Package(
 
         // Small C/C++ shims with C APIs.
         .target(name: "StrobeBLAS", dependencies: ["CBLAS"]),
+        .target(name: "StrobeKernels"),
         .target(name: "PNGShim", dependencies: ["CPNG"]),
         .target(
             name: "SentencePieceShim", dependencies: ["CSentencePiece"],
             cxxSettings: [.unsafeFlags(["-std=c++17"])]),
 
         // Tensor core: no model knowledge.
-        .target(name: "StrobeTensor", dependencies: ["StrobeBLAS"]),
+        .target(name: "StrobeTensor", dependencies: ["StrobeBLAS", "StrobeKernels"]),
 
         // The engine library.
         .target(name: "Strobe", dependencies: ["StrobeTensor", "CPNG", "PNGShim", "SentencePieceShim"]),

@@ -39,15 +39,14 @@ extension Ops {
                 keyMask.count == p.lk || keyMask.count == p.batch * p.lk,
                 "attention: key mask of \(keyMask.count) entries, expected \(p.lk) or \(p.batch * p.lk)")
         }
-        let biasPerBatch = bias.map { $0.rank == 4 } ?? false
-        let maskPerBatch = keyMask.map { $0.count != p.lk } ?? false
         let qWidth = heads * p.headDim, vWidth = heads * p.valueDim
         var out = [Float](repeating: 0, count: p.batch * p.lq * vWidth)
         guard p.lq > 0, p.lk > 0 else { return Tensor(shape: p.outShape, storage: out) }
-        // Heads are processed in groups whose scores fit the budget (16 MiB by default), so
-        // that one parallel softmax pass covers a whole group.
-        let group = max(1, min(heads, scoreBudget / (p.lq * p.lk)))
-        var scores = [Float](repeating: 0, count: group * p.lq * p.lk)
+        let layout = AttentionLayout(
+            batch: p.batch, lq: p.lq, lk: p.lk, heads: heads, headDim: p.headDim, valueDim: p.valueDim,
+            qStride: qWidth, kStride: qWidth, vStride: vWidth, outStride: vWidth, scale: alpha,
+            biasPerBatch: bias.map { $0.rank == 4 } ?? false, maskPerBatch: keyMask.map { $0.count != p.lk } ?? false)
+        var scores = [Float](repeating: 0, count: layout.scoreCount(budget: scoreBudget))
         let emptyBias: [Float] = [], emptyMask: [Bool] = []
         q.storage.withUnsafeBufferPointer { pq in
         k.storage.withUnsafeBufferPointer { pk in
@@ -56,57 +55,114 @@ extension Ops {
         (keyMask ?? emptyMask).withUnsafeBufferPointer { pm in
         out.withUnsafeMutableBufferPointer { po in
         scores.withUnsafeMutableBufferPointer { ps in
-            let s = SharedPointer(ps.baseAddress!)
-            for b in 0..<p.batch {
-                // (An empty array may still have a base address: test the optionals, not the pointers.)
-                let mask = keyMask == nil ? nil : pm.baseAddress! + (maskPerBatch ? b * p.lk : 0)
-                let biasBatch = bias == nil ? nil : pb.baseAddress! + (biasPerBatch ? b * heads : 0) * p.lq * p.lk
-                for first in stride(from: 0, to: heads, by: group) {
-                    let count = min(group, heads - first)
-                    // One single-threaded sgemm per head, heads spread over the threads: the
-                    // same calls whatever the thread count (see Gemm).
-                    Parallel.forEachChunk(count: count, workPerItem: 2 * p.lq * p.lk * p.headDim) { heads in
-                        for g in heads {
-                            // scores[g] [Lq, Lk] = alpha · Q_h K_hᵀ (row strides H·Dh pick the head's columns)
-                            let h = first + g
-                            strobe_sgemm(
-                                0, 1, Int32(p.lq), Int32(p.lk), Int32(p.headDim), alpha,
-                                pq.baseAddress! + b * p.lq * qWidth + h * p.headDim, Int32(qWidth),
-                                pk.baseAddress! + b * p.lk * qWidth + h * p.headDim, Int32(qWidth),
-                                0, s.base + g * p.lq * p.lk, Int32(p.lk))
-                        }
+            // (An empty array may still have a base address: test the optionals, not the pointers.)
+            layout.run(
+                q: pq.baseAddress!, k: pk.baseAddress!, v: pv.baseAddress!, out: po.baseAddress!,
+                bias: bias == nil ? nil : pb.baseAddress, keyMask: keyMask == nil ? nil : pm.baseAddress,
+                scores: ps.baseAddress!, scoreCount: ps.count)
+        }}}}}}}
+        return Tensor(shape: p.outShape, storage: out)
+    }
+}
+
+/// One attention computation over raw buffers whose rows may be strided (q, k and v can be
+/// column ranges of one fused `[L, 3·D]` projection).
+///
+/// Per batch entry and head: `out_h = softmax(scale · Q_h K_hᵀ + bias_h + mask) · V_h`. Heads are
+/// processed in groups whose scores fit the scratch buffer; each head's products are
+/// single-threaded sgemm calls spread over the threads, and the softmax rows of a whole group run
+/// in one parallel pass, so results never depend on the thread count.
+public struct AttentionLayout: Sendable {
+    /// Batch entries `B`, query and key lengths `Lq`, `Lk`.
+    public let batch: Int, lq: Int, lk: Int
+    /// Heads `H`, query/key head size `Dh`, value head size `Dv`.
+    public let heads: Int, headDim: Int, valueDim: Int
+    /// Row strides (in floats) of q, k, v and out; a batch entry spans `L` rows.
+    public let qStride: Int, kStride: Int, vStride: Int, outStride: Int
+    /// Multiplies `QKᵀ`.
+    public let scale: Float
+    /// Whether the bias is `[B, H, Lq, Lk]` (else `[H, Lq, Lk]`), the key mask `[B·Lk]` (else `[Lk]`).
+    public let biasPerBatch: Bool, maskPerBatch: Bool
+
+    /// A layout; strides must be at least the rows' widths (`H·Dh` for q and k, `H·Dv` for v, out).
+    public init(
+        batch: Int, lq: Int, lk: Int, heads: Int, headDim: Int, valueDim: Int, qStride: Int, kStride: Int,
+        vStride: Int, outStride: Int, scale: Float, biasPerBatch: Bool = false, maskPerBatch: Bool = false
+    ) {
+        precondition(
+            qStride >= heads * headDim && kStride >= heads * headDim && vStride >= heads * valueDim
+                && outStride >= heads * valueDim,
+            "AttentionLayout: strides q \(qStride), k \(kStride), v \(vStride), out \(outStride) narrower than \(heads) heads")
+        self.batch = batch; self.lq = lq; self.lk = lk
+        self.heads = heads; self.headDim = headDim; self.valueDim = valueDim
+        self.qStride = qStride; self.kStride = kStride; self.vStride = vStride; self.outStride = outStride
+        self.scale = scale
+        self.biasPerBatch = biasPerBatch; self.maskPerBatch = maskPerBatch
+    }
+
+    /// Heads per group when at most `budget` scores may be held at once (always at least one head).
+    public func headsPerGroup(budget: Int) -> Int { max(1, min(heads, budget / max(1, lq * lk))) }
+
+    /// The scratch size (floats) ``run(q:k:v:out:bias:keyMask:scores:scoreCount:)`` needs.
+    public func scoreCount(budget: Int) -> Int { headsPerGroup(budget: budget) * lq * lk }
+
+    /// Computes the attention into `out`; `scores` is scratch of `scoreCount` floats (at least
+    /// one head's `Lq·Lk`), which sets how many heads are processed at once.
+    public func run(
+        q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
+        bias: UnsafePointer<Float>?, keyMask: UnsafePointer<Bool>?, scores: UnsafeMutablePointer<Float>, scoreCount: Int
+    ) {
+        guard lq > 0, lk > 0 else { return }
+        precondition(scoreCount >= lq * lk, "AttentionLayout: scratch of \(scoreCount) floats, need \(lq * lk)")
+        let group = headsPerGroup(budget: scoreCount)
+        let (s, o) = (SharedPointer(scores), SharedPointer(out))
+        let (pq, pk, pv) = (UncheckedSendable(q), UncheckedSendable(k), UncheckedSendable(v))
+        for b in 0..<batch {
+            let mask = keyMask.map { $0 + (maskPerBatch ? b * lk : 0) }
+            let biasBatch = bias.map { $0 + (biasPerBatch ? b * heads : 0) * lq * lk }
+            for first in stride(from: 0, to: heads, by: group) {
+                let count = min(group, heads - first)
+                Parallel.forEachChunk(count: count, workPerItem: 2 * lq * lk * headDim) { heads in
+                    for g in heads {
+                        // scores[g] [Lq, Lk] = scale · Q_h K_hᵀ (row strides pick the head's columns)
+                        let h = first + g
+                        strobe_sgemm(
+                            0, 1, Int32(lq), Int32(lk), Int32(headDim), scale,
+                            pq.value + b * lq * qStride + h * headDim, Int32(qStride),
+                            pk.value + b * lk * kStride + h * headDim, Int32(kStride),
+                            0, s.base + g * lq * lk, Int32(lk))
                     }
-                    // + bias, masked keys to -inf, softmax: rows of all heads in the group at once
-                    let biasGroup = biasBatch.map { $0 + first * p.lq * p.lk }
-                    Parallel.forEachChunk(count: count * p.lq, workPerItem: 12 * p.lk) { range in
+                }
+                if biasBatch != nil || mask != nil {
+                    let extras = UncheckedSendable((biasBatch.map { $0 + first * lq * lk }, mask))
+                    Parallel.forEachChunk(count: count * lq, workPerItem: 2 * lk) { range in
+                        let (biasGroup, mask) = extras.value
                         for i in range {
-                            let row = s.base + i * p.lk
+                            let row = s.base + i * lk
                             if let biasGroup {
-                                let br = biasGroup + i * p.lk
-                                for j in 0..<p.lk { row[j] += br[j] }
+                                let br = biasGroup + i * lk
+                                for j in 0..<lk { row[j] += br[j] }
                             }
                             if let mask {
-                                for j in 0..<p.lk where !mask[j] { row[j] = -.infinity }
+                                for j in 0..<lk where !mask[j] { row[j] = -.infinity }
                             }
-                            softmaxRow(row, count: p.lk)
-                        }
-                    }
-                    let o = SharedPointer(po.baseAddress!)
-                    Parallel.forEachChunk(count: count, workPerItem: 2 * p.lq * p.lk * p.valueDim) { heads in
-                        for g in heads {
-                            // out_h [Lq, Dv] = P · V_h, written into the head's columns of out
-                            let h = first + g
-                            strobe_sgemm(
-                                0, 0, Int32(p.lq), Int32(p.valueDim), Int32(p.lk), 1,
-                                s.base + g * p.lq * p.lk, Int32(p.lk),
-                                pv.baseAddress! + b * p.lk * vWidth + h * p.valueDim, Int32(vWidth),
-                                0, o.base + b * p.lq * vWidth + h * p.valueDim, Int32(vWidth))
                         }
                     }
                 }
+                Kernels.softmaxRows(scores, rows: count * lq, cols: lk)
+                Parallel.forEachChunk(count: count, workPerItem: 2 * lq * lk * valueDim) { heads in
+                    for g in heads {
+                        // out_h [Lq, Dv] = P · V_h, written into the head's columns of out
+                        let h = first + g
+                        strobe_sgemm(
+                            0, 0, Int32(lq), Int32(valueDim), Int32(lk), 1,
+                            s.base + g * lq * lk, Int32(lk),
+                            pv.value + b * lk * vStride + h * valueDim, Int32(vStride),
+                            0, o.base + b * lq * outStride + h * valueDim, Int32(outStride))
+                    }
+                }
             }
-        }}}}}}}
-        return Tensor(shape: p.outShape, storage: out)
+        }
     }
 }
 

@@ -9,8 +9,24 @@ import StrobeBLAS
 /// single-threaded sgemm call, and the tiles are spread over `Parallel.currentThreads` threads.
 /// Every output element is then computed by the same call whatever the thread count.
 enum Gemm {
-    static let tileRows = 256
-    static let tileColumns = 256
+    static let maxTile = 256
+    static let minTile = 64
+    /// Enough tiles to keep two threads busy on the denoiser's products without repacking much.
+    static let targetTiles = 4
+
+    /// The tile size for an `m × n` output: start at `maxTile × maxTile` and halve the longer
+    /// side (columns first on ties) down to `minTile` until there are `targetTiles` tiles.
+    /// A function of the shape alone, never of the thread count.
+    static func tileSize(m: Int, n: Int) -> (rows: Int, columns: Int) {
+        var rows = maxTile, columns = maxTile
+        func tiles() -> Int { ((m + rows - 1) / rows) * ((n + columns - 1) / columns) }
+        while tiles() < targetTiles {
+            let halveColumns = columns >= rows && columns > minTile && columns / 2 < n
+            let halveRows = rows > minTile && rows / 2 < m
+            if halveColumns { columns /= 2 } else if halveRows { rows /= 2 } else if columns > minTile && columns / 2 < n { columns /= 2 } else { break }
+        }
+        return (rows, columns)
+    }
 
     /// Row-major `C[M, N] = alpha·op(A)·op(B) + beta·C`; `op` transposes when asked.
     /// `lda`, `ldb`, `ldc` are row strides in elements of A, B and C as stored.
@@ -21,6 +37,7 @@ enum Gemm {
     ) {
         guard m > 0, n > 0 else { return }
         BLAS.prepare()
+        let (tileRows, tileColumns) = tileSize(m: m, n: n)
         let rowTiles = (m + tileRows - 1) / tileRows
         let columnTiles = (n + tileColumns - 1) / tileColumns
         let (sa, sb, sc) = (UncheckedSendable(a), UncheckedSendable(b), SharedPointer(c))

@@ -2,7 +2,11 @@ extension Ops {
     /// GELU, tanh approximation (as `torch.nn.functional.gelu(x, approximate="tanh")`):
     /// `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`, computed as the equal `x / (1 + e^(−2u))`.
     public static func gelu(_ x: Tensor) -> Tensor {
-        elementwise(x, GELU())
+        var out = x
+        out.storage.withUnsafeMutableBufferPointer { po in
+            if let base = po.baseAddress { Kernels.gelu(base, count: po.count) }
+        }
+        return out
     }
 
     /// SiLU (swish): `x · sigmoid(x) = x / (1 + e^(−x))`.
@@ -30,14 +34,6 @@ extension Ops {
             }
         }
         return Tensor(shape: x.shape, storage: out)
-    }
-}
-
-/// `x / (1 + e^(−2u))`, `u = √(2/π)·(x + 0.044715·x³)`: GELU's tanh form rewritten with one exp.
-struct GELU: LaneFunction {
-    @inline(__always) func callAsFunction(_ v: FastMath.V) -> FastMath.V {
-        let u = FastMath.V(repeating: 0.797_884_56) * (v + FastMath.V(repeating: 0.044_715) * v * v * v)
-        return v / (1 + FastMath.exp(-2 * u))
     }
 }
 

@@ -45,29 +45,37 @@ extension Ops {
         var outShape = x.shape
         outShape[outShape.count - 1] = outFeatures
         var out = [Float](repeating: 0, count: rows * outFeatures)
-        guard rows > 0, outFeatures > 0 else { return Tensor(shape: outShape, storage: out) }
-        if let bias {
-            // Start from the bias in every row, then accumulate the product with beta = 1.
-            out.withUnsafeMutableBufferPointer { po in
-                bias.storage.withUnsafeBufferPointer { pb in
-                    for r in 0..<rows {
-                        (po.baseAddress! + r * outFeatures).update(from: pb.baseAddress!, count: outFeatures)
-                    }
-                }
-            }
-        }
-        if inFeatures == 0 { return Tensor(shape: outShape, storage: out) }
         x.storage.withUnsafeBufferPointer { px in
-            weight.storage.withUnsafeBufferPointer { pw in
-                out.withUnsafeMutableBufferPointer { po in
-                    Gemm.run(
-                        transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures, alpha: 1,
-                        a: px.baseAddress!, lda: inFeatures, b: pw.baseAddress!, ldb: inFeatures,
-                        beta: bias == nil ? 0 : 1, c: po.baseAddress!, ldc: outFeatures)
-                }
+            out.withUnsafeMutableBufferPointer { po in
+                guard let input = px.baseAddress, let output = po.baseAddress else { return }
+                linear(input, rows: rows, weight: weight, bias: bias, into: output)
             }
         }
         return Tensor(shape: outShape, storage: out)
+    }
+
+    /// ``linear(_:weight:bias:)`` over raw rows: `out [rows, out] = x [rows, in] · weightᵀ + bias`,
+    /// both contiguous. `out` must not overlap `x`.
+    public static func linear(
+        _ x: UnsafePointer<Float>, rows: Int, weight: Tensor, bias: Tensor?, into out: UnsafeMutablePointer<Float>
+    ) {
+        let inFeatures = weight.shape[1], outFeatures = weight.shape[0]
+        guard rows > 0, outFeatures > 0 else { return }
+        if let bias {
+            // Start from the bias in every row, then accumulate the product with beta = 1.
+            bias.storage.withUnsafeBufferPointer { pb in
+                for r in 0..<rows { (out + r * outFeatures).update(from: pb.baseAddress!, count: outFeatures) }
+            }
+        } else if inFeatures == 0 {
+            out.update(repeating: 0, count: rows * outFeatures)
+        }
+        if inFeatures == 0 { return }
+        weight.storage.withUnsafeBufferPointer { pw in
+            Gemm.run(
+                transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures, alpha: 1,
+                a: x, lda: inFeatures, b: pw.baseAddress!, ldb: inFeatures,
+                beta: bias == nil ? 0 : 1, c: out, ldc: outFeatures)
+        }
     }
 }
 

@@ -15,24 +15,8 @@ extension Ops {
         guard cols > 0, x.count > 0 else { return }
         let rows = x.count / cols
         x.storage.withUnsafeMutableBufferPointer { buffer in
-            let base = SharedPointer(buffer.baseAddress!)
-            Parallel.forEachChunk(count: rows, workPerItem: 8 * cols) { range in
-                for r in range { softmaxRow(base.base + r * cols, count: cols) }
-            }
+            Kernels.softmaxRows(buffer.baseAddress!, rows: rows, cols: cols)
         }
-    }
-
-    /// Softmax of one contiguous row, in place.
-    @usableFromInline
-    static func softmaxRow(_ row: UnsafeMutablePointer<Float>, count: Int) {
-        let m = FastMath.max(row, count: count)
-        if m == -.infinity {
-            row.update(repeating: 0, count: count)
-            return
-        }
-        FastMath.map(row, row, count: count, FastMath.ShiftedExp(m))
-        let total = FastMath.sum(row, count: count, FastMath.Identity())
-        FastMath.map(row, row, count: count, FastMath.Scale(1 / total))
     }
 
     /// Layer normalisation over the last axis: `(x − mean) / sqrt(var + eps) · weight + bias`,
@@ -61,11 +45,40 @@ extension Ops {
     ///   - x: `[..., D]`.
     ///   - weight: `[D]` or nil (no scaling).
     public static func rmsNorm(_ x: Tensor, weight: Tensor? = nil, eps: Float = 1e-6) -> Tensor {
+        rmsNorm(x, weight: weight, scale: nil, shift: nil, eps: eps)
+    }
+
+    /// RMS normalisation fused with an adaLN modulation, in one pass per row:
+    /// `x / sqrt(mean(x²) + eps) · weight · (1 + scale) + shift`.
+    ///
+    /// - Parameters:
+    ///   - x: `[..., D]`.
+    ///   - weight, scale, shift: `[D]` each, or nil (then 1, 0 and 0).
+    public static func rmsNorm(
+        _ x: Tensor, weight: Tensor?, scale: Tensor?, shift: Tensor?, eps: Float
+    ) -> Tensor {
         let cols = lastAxis(x, weight, nil, "rmsNorm")
-        return normalizeRows(x, cols: cols, weight: weight, bias: nil) { row, n in
-            let squares = FastMath.sum(row, count: n, FastMath.Square())
-            return (0, 1 / (squares / Float(n) + eps).squareRoot())
+        for (name, v) in [("scale", scale), ("shift", shift)] {
+            if let v { precondition(v.shape == [cols], "rmsNorm: \(name) \(v.shape) should be [\(cols)]") }
         }
+        guard cols > 0, x.count > 0 else { return x }
+        var out = x
+        let rows = x.count / cols
+        let empty: [Float] = []
+        out.storage.withUnsafeMutableBufferPointer { po in
+            (weight?.storage ?? empty).withUnsafeBufferPointer { pw in
+                (scale?.storage ?? empty).withUnsafeBufferPointer { ps in
+                    (shift?.storage ?? empty).withUnsafeBufferPointer { pb in
+                        Kernels.rmsModulate(
+                            po.baseAddress!, xStride: cols, into: po.baseAddress!, outStride: cols, rows: rows,
+                            cols: cols, weight: weight == nil ? nil : pw.baseAddress,
+                            scale: scale == nil ? nil : ps.baseAddress, shift: shift == nil ? nil : pb.baseAddress,
+                            eps: eps)
+                    }
+                }
+            }
+        }
+        return out
     }
 
     private static func lastAxis(_ x: Tensor, _ weight: Tensor?, _ bias: Tensor?, _ name: String) -> Int {

@@ -41,7 +41,19 @@ public struct Denoiser: Sendable {
     ///   - beta: the guidance input β = 1/w.
     ///   - conditioning: from ``prepare(text:)``; one prompt, or one per image.
     /// - Returns: x̂ with the shape of `x`.
+    ///
+    /// Runs the fused path in a workspace made for this call; a sampling loop should make one
+    /// workspace (``makeWorkspace(batch:height:width:)``) and pass it to every call instead.
     public func xHat(x: Tensor, t: Float, gap: Float, beta: Float, conditioning: TextConditioning) -> Tensor {
+        precondition(x.rank == 3 || x.rank == 4, "Denoiser: x must be [C, H, W] or [B, C, H, W], got \(x.shape)")
+        let batch = x.rank == 4 ? x.shape[0] : 1
+        let workspace = makeWorkspace(batch: batch, height: x.shape[x.rank - 2], width: x.shape[x.rank - 1])
+        return xHat(x: x, t: t, gap: gap, beta: beta, conditioning: conditioning, workspace: workspace)
+    }
+
+    /// The op-by-op twin of the fused path: each step a separate tensor operation, as in the
+    /// PyTorch reference. Slower; kept as the readable definition that tests compare against.
+    func referenceXHat(x: Tensor, t: Float, gap: Float, beta: Float, conditioning: TextConditioning) -> Tensor {
         precondition(x.rank == 3 || x.rank == 4, "Denoiser: x must be [C, H, W] or [B, C, H, W], got \(x.shape)")
         let images = x.rank == 4 ? x : x.reshaped([1] + x.shape)                   // [B, C, H, W]
         let (batch, channels, height, width) = (images.shape[0], images.shape[1], images.shape[2], images.shape[3])
@@ -80,6 +92,14 @@ public struct Denoiser: Sendable {
     /// Arguments as ``xHat(x:t:gap:beta:conditioning:)``; returns a tensor shaped as `x`.
     public func velocity(x: Tensor, t: Float, gap: Float, beta: Float, conditioning: TextConditioning) -> Tensor {
         let predicted = xHat(x: x, t: t, gap: gap, beta: beta, conditioning: conditioning)
+        return (x - predicted) / max(t, Float(config.tMin))
+    }
+
+    /// ``velocity(x:t:gap:beta:conditioning:)`` computed in `workspace` (made for `x`'s batch and size).
+    public func velocity(
+        x: Tensor, t: Float, gap: Float, beta: Float, conditioning: TextConditioning, workspace: DenoiserWorkspace
+    ) -> Tensor {
+        let predicted = xHat(x: x, t: t, gap: gap, beta: beta, conditioning: conditioning, workspace: workspace)
         return (x - predicted) / max(t, Float(config.tMin))
     }
 

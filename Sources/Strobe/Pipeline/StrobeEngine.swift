@@ -52,6 +52,9 @@ public final class StrobeEngine: Sendable {
     /// sizes (faster on small images) but OpenBLAS chooses its kernels by matrix size, so an
     /// image may then differ from its single-image self in the last bits (PSNR > 100 dB).
     public let maxBatch: Int
+    /// Prepared conditionings of recent prompts (16 MiB at most): a repeated prompt skips text
+    /// encoding.
+    let conditioningCache = ConditioningCache(capacityFloats: 4 << 20)
 
     /// Loads the model at `modelPath` (memory-maps and checks it, converts weights to fp32,
     /// loads the tokenizer, hashes the file).
@@ -193,7 +196,10 @@ public final class StrobeEngine: Sendable {
 
         try checkCancelled()
         let conditioning = try stage(&timings.encodeText) { () throws(PipelineError) -> TextConditioning in
-            model.denoiser.prepare(text: model.encodeText(plan.tokenIDs))          // [L, Dt] → conditioning
+            if let cached = conditioningCache.value(for: plan.tokenIDs) { return cached }
+            let prepared = model.denoiser.prepare(text: model.encodeText(plan.tokenIDs))  // [L, Dt] → conditioning
+            conditioningCache.insert(prepared, for: plan.tokenIDs)
+            return prepared
         }
         let shape = decoder.sampleShape(for: plan.size)                            // [C, H, W]
         let beta = Float(1 / plan.guidance)
@@ -206,11 +212,14 @@ public final class StrobeEngine: Sendable {
                 Self.noise(seeds: Array(plan.seeds[batch]), shape: shape)          // [B, C, H, W]
             }
             var x = noise
+            // Buffers for this batch and size, planned once and reused by every step.
+            let workspace = model.denoiser.makeWorkspace(batch: batch.count, height: shape[1], width: shape[2])
             for (index, step) in plan.sampler.schedule.enumerated() {
                 var call = Duration.zero
                 x = try stage(&call) { () throws(PipelineError) -> Tensor in
                     let u = model.denoiser.velocity(
-                        x: x, t: step.t, gap: step.gap, beta: beta, conditioning: conditioning)  // [B, C, H, W]
+                        x: x, t: step.t, gap: step.gap, beta: beta, conditioning: conditioning,
+                        workspace: workspace)                                          // [B, C, H, W]
                     return plan.sampler.update(x, velocity: u, step: step)
                 }
                 timings.denoiserCalls.append(call)
