@@ -5,27 +5,33 @@ import StrobeBLAS
 /// OpenBLAS's multi-threaded sgemm partitions work by thread count, and its results then differ
 /// in the last bits from its single-threaded ones. So OpenBLAS always runs on one thread here,
 /// and Strobe parallelises itself: the output is cut into fixed tiles of at most
-/// `tileRows × tileColumns` whose boundaries depend only on M and N, each computed by one
+/// `tileRows × tileColumns` whose boundaries depend only on M, N and K, each computed by one
 /// single-threaded sgemm call, and the tiles are spread over `Parallel.currentThreads` threads.
 /// Every output element is then computed by the same call whatever the thread count.
 enum Gemm {
-    static let maxTile = 256
-    static let minTile = 64
-    /// Enough tiles to keep two threads busy on the denoiser's products without repacking much.
-    static let targetTiles = 4
+    /// Tiles per product: 4 (two per thread on two cores), or about one per 256×256 outputs
+    /// for large products.
+    static func tileCount(m: Int, n: Int) -> Int {
+        let large = (m * n + 65_535) / 65_536
+        return max(4, (large + 3) / 4 * 4)
+    }
 
-    /// The tile size for an `m × n` output: start at `maxTile × maxTile` and halve the longer
-    /// side (columns first on ties) down to `minTile` until there are `targetTiles` tiles.
-    /// A function of the shape alone, never of the thread count.
-    static func tileSize(m: Int, n: Int) -> (rows: Int, columns: Int) {
-        var rows = maxTile, columns = maxTile
-        func tiles() -> Int { ((m + rows - 1) / rows) * ((n + columns - 1) / columns) }
-        while tiles() < targetTiles {
-            let halveColumns = columns >= rows && columns > minTile && columns / 2 < n
-            let halveRows = rows > minTile && rows / 2 < m
-            if halveColumns { columns /= 2 } else if halveRows { rows /= 2 } else if columns > minTile && columns / 2 < n { columns /= 2 } else { break }
+    /// The tile size for an `m × n` output with inner dimension `k`: of the ways to cut it into
+    /// ``tileCount(m:n:)`` tiles (r row bands × c column bands), the one that packs the least —
+    /// each tile packs its rows of A (`m·k·c` floats over all tiles) and its columns of B
+    /// (`n·k·r`). Sides are rounded up to multiples of 16. A function of the shape alone,
+    /// never of the thread count.
+    static func tileSize(m: Int, n: Int, k: Int) -> (rows: Int, columns: Int) {
+        let tiles = tileCount(m: m, n: n)
+        var best: (cost: Int, rows: Int, columns: Int)?
+        for r in 1...tiles where tiles % r == 0 {
+            let c = tiles / r
+            guard r == 1 || (m + r - 1) / r >= 16, c == 1 || (n + c - 1) / c >= 16 else { continue }
+            let cost = m * k * c + n * k * r
+            let rows = ((m + r - 1) / r + 15) / 16 * 16, columns = ((n + c - 1) / c + 15) / 16 * 16
+            if best == nil || cost < best!.cost { best = (cost, rows, columns) }
         }
-        return (rows, columns)
+        return best.map { ($0.rows, $0.columns) } ?? (max(1, m), max(1, n))
     }
 
     /// Row-major `C[M, N] = alpha·op(A)·op(B) + beta·C`; `op` transposes when asked.
@@ -37,7 +43,7 @@ enum Gemm {
     ) {
         guard m > 0, n > 0 else { return }
         BLAS.prepare()
-        let (tileRows, tileColumns) = tileSize(m: m, n: n)
+        let (tileRows, tileColumns) = tileSize(m: m, n: n, k: k)
         let rowTiles = (m + tileRows - 1) / tileRows
         let columnTiles = (n + tileColumns - 1) / tileColumns
         let (sa, sb, sc) = (UncheckedSendable(a), UncheckedSendable(b), SharedPointer(c))

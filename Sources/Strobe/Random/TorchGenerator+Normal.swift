@@ -1,3 +1,4 @@
+import StrobeTensor
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -35,14 +36,14 @@ extension TorchGenerator {
         var data = [Float](repeating: 0, count: count)
         data.withUnsafeMutableBufferPointer { buffer in
             for i in 0..<count { buffer[i] = uniformFloat() }
-            var start = 0
-            while start + 16 <= count {
-                boxMuller16(buffer, at: start)
-                start += 16
+            // Blocks are independent: transform them on several threads (same values).
+            let shared = UncheckedBuffer(buffer), kernel = self.kernel
+            Parallel.forEachChunk(count: count / 16, workPerItem: 16 * 40) { blocks in
+                for block in blocks { Self.boxMuller16(shared.buffer, at: block * 16, kernel: kernel) }
             }
             if count % 16 != 0 {
                 for i in (count - 16)..<count { buffer[i] = uniformFloat() }
-                boxMuller16(buffer, at: count - 16)
+                Self.boxMuller16(buffer, at: count - 16, kernel: kernel)
             }
         }
         return data
@@ -65,7 +66,7 @@ extension TorchGenerator {
     }
 
     /// Box–Muller in place on `buffer[start..<start+16]` holding uniforms in [0, 1).
-    private func boxMuller16(_ buffer: UnsafeMutableBufferPointer<Float>, at start: Int) {
+    private static func boxMuller16(_ buffer: UnsafeMutableBufferPointer<Float>, at start: Int, kernel: NormalKernel) {
         switch kernel {
         case .vectorized:
             for j in start..<(start + 8) {
@@ -88,4 +89,10 @@ extension TorchGenerator {
             }
         }
     }
+}
+
+/// A buffer that parallel chunks write at disjoint blocks.
+private struct UncheckedBuffer: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<Float>
+    init(_ buffer: UnsafeMutableBufferPointer<Float>) { self.buffer = buffer }
 }
