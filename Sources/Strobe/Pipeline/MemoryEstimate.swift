@@ -1,0 +1,126 @@
+import Foundation
+
+// Shape legend
+//   B   images in one denoiser call    C   channels    H, W  image size in pixels
+//   p   patch size                     N = (H/p)·(W/p) image tokens    P = C·p·p
+//   D   denoiser width, Hh heads       M   MLP ratio
+//   L   text tokens (with EOS)         Dt, Df, Ht  text width, feed-forward width, heads
+
+/// How much memory one request needs on top of the loaded model, estimated from its plan and
+/// the model's widths before any work starts.
+///
+/// Two parts: what is held until the request ends (for every image its x₀, its pixels and its
+/// PNG), and the working set of the largest stage (one denoiser call on a batch, or encoding
+/// the prompt). The working set counts the activations alive at once in a DiT block, the
+/// attention scores (Strobe computes them a group of heads at a time within a 16 MiB budget,
+/// but always at least one head's `N × N`), the MLP's hidden layer and the sampler's tensors.
+/// Measured against the peak resident memory of real runs, the estimate is above it by a
+/// modest margin (README, "Limits").
+public struct MemoryEstimate: Sendable, Equatable, CustomStringConvertible {
+    /// Images requested.
+    public let count: Int
+    /// Images per denoiser call.
+    public let batch: Int
+    /// Image size.
+    public let size: ImageSize
+    /// Bytes held until the end: x₀, pixels and PNG of every image.
+    public let results: Int
+    /// Bytes of the largest stage's working set.
+    public let workingSet: Int
+
+    /// Bytes at the peak: the results plus the working set.
+    public var total: Int { results.addingClamped(workingSet) }
+
+    public var description: String {
+        let images = count == 1 ? "1 image" : "\(count) images"
+        return "\(images) of \(size): \(Self.format(results)) for the results, \(Self.format(workingSet)) "
+            + "working set for a batch of \(batch)"
+    }
+
+    /// Estimates a request for `count` images of `size`, `batch` per denoiser call, with a
+    /// prompt of `textTokens` tokens (with EOS), on a model of `architecture`.
+    public init(architecture: ArchitectureConfig, size: ImageSize, count: Int, batch: Int, textTokens: Int) {
+        self.count = count
+        self.batch = batch
+        self.size = size
+        let d = architecture.denoiser, t = architecture.text
+        let float = MemoryLayout<Float>.size
+        // Element counts in Int with saturating arithmetic: a request may be absurd.
+        func product(_ factors: Int...) -> Int { factors.reduce(1) { $0.multipliedClamped(by: $1) } }
+        let pixels = product(size.width, size.height)                               // H·W
+        let image = product(d.channels, pixels)                                     // C·H·W
+        let n = product(size.width / max(d.patchSize, 1), size.height / max(d.patchSize, 1))  // N
+        let l = max(textTokens, 1)
+
+        // Per image until the end: x₀ [C, H, W] and pixels [3, H, W] in fp32, and a PNG of at
+        // most the raw bytes plus a filter byte per row and some chunk overhead.
+        let png = product(3, pixels).addingClamped(size.height).addingClamped(64 << 10)
+        results = product(count, product(image, float).addingClamped(product(3, pixels, float)).addingClamped(png))
+
+        // One denoiser call on B images.
+        let scoreBudget = 4 << 20                                                   // floats, as Ops.attention
+        func scores(_ rows: Int, _ columns: Int) -> Int {
+            let perHead = product(rows, columns)
+            let group = max(1, min(d.numHeads, scoreBudget / max(perHead, 1)))
+            return product(group, perHead)
+        }
+        let tokens = product(batch, n)                                              // B·N
+        let denoiserFloats = product(16, tokens, d.hiddenSize)                      // block activations [B, N, D]
+            .addingClamped(product(2, d.mlpRatio, tokens, d.hiddenSize))             // MLP hidden [B, N, M·D] and GELU
+            .addingClamped(scores(n, n))                                            // self-attention, one image at a time
+            .addingClamped(scores(tokens, l))                                       // cross-attention, all images' queries
+            .addingClamped(product(8, batch, image))                                // noise, x, x̂, u, patches [B, C, H, W]
+            .addingClamped(product(2, n, d.hiddenSize))                             // position and RoPE tables
+        // Encoding the prompt (before any image): activations [L, Dt], [L, Df] and scores [Ht, L, L].
+        let textFloats = product(12, l, t.dModel)
+            .addingClamped(product(3, l, t.dFF))
+            .addingClamped(product(3, t.numHeads, l, l))
+        // The prepared conditioning (keys and values per block) stays through the whole request.
+        let conditioning = product(2, d.depth, l, d.hiddenSize)
+        workingSet = product(max(denoiserFloats, textFloats).addingClamped(conditioning), float)
+    }
+
+    /// Bytes in binary units with one decimal (`"1.5 GiB"`).
+    public static func format(_ bytes: Int) -> String {
+        let units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
+        var value = Double(bytes), unit = 0
+        while value >= 1024 && unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        return unit == 0 ? "\(bytes) bytes" : String(format: "%.1f %@", value, units[unit])
+    }
+}
+
+extension StrobeEngine {
+    /// The memory a request for `count` images of `size` with a prompt of `textTokens` tokens
+    /// (with EOS) needs on this engine (batches of up to ``maxBatch``).
+    public func memoryEstimate(size: ImageSize, count: Int, textTokens: Int) -> MemoryEstimate {
+        MemoryEstimate(
+            architecture: model.config, size: size, count: count, batch: min(maxBatch, count), textTokens: textTokens)
+    }
+
+    /// Refuses a request whose estimate exceeds the memory available now
+    /// (``SystemMemory/available()``), instead of letting the system kill the process halfway.
+    /// Nothing is refused when the available memory cannot be read.
+    /// - Throws: ``PipelineError/insufficientMemory(estimate:available:)``.
+    func checkMemory(size: ImageSize, count: Int, textTokens: Int) throws(PipelineError) {
+        let estimate = memoryEstimate(size: size, count: count, textTokens: textTokens)
+        guard let available = SystemMemory.available(), estimate.total > available else { return }
+        throw .insufficientMemory(estimate: estimate, available: available)
+    }
+}
+
+fileprivate extension Int {
+    /// `self × other`, saturating at `Int.max` (both non-negative).
+    func multipliedClamped(by other: Int) -> Int {
+        let (value, overflow) = multipliedReportingOverflow(by: other)
+        return overflow ? .max : value
+    }
+
+    /// `self + other`, saturating at `Int.max` (both non-negative).
+    func addingClamped(_ other: Int) -> Int {
+        let (value, overflow) = addingReportingOverflow(other)
+        return overflow ? .max : value
+    }
+}
