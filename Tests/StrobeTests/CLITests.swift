@@ -154,13 +154,7 @@ import Testing
         #expect(try Self.files(directory).isEmpty)
     }
 
-    @Test func promptTooLong() throws {
-        let directory = try TemporaryFile.directory()
-        let prompt = Array(repeating: "a", count: 1001).joined(separator: " ")
-        let run = try Self.strobe(["generate", prompt] + Self.small, in: directory)
-        #expect(run.status == 1 && run.stderr.contains("accepts at most 1000"), "\(run.stderr)")
-        #expect(try Self.files(directory).isEmpty)
-    }
+    // Prompt limits and malformed prompts: BadInputCLITests (CLICase.prompts).
 
     @Test func helpListsAspectRatios() throws {
         let run = try Self.strobe(["generate", "--help"], in: try TemporaryFile.directory())

@@ -9,13 +9,14 @@ import Foundation
 /// How much memory one request needs on top of the loaded model, estimated from its plan and
 /// the model's widths before any work starts.
 ///
-/// Two parts: what is held until the request ends (for every image its x₀, its pixels and its
-/// PNG), and the working set of the largest stage (one denoiser call on a batch, or encoding
-/// the prompt). The working set counts the activations alive at once in a DiT block, the
-/// attention scores (Strobe computes them a group of heads at a time within a 16 MiB budget,
-/// but always at least one head's `N × N`), the MLP's hidden layer and the sampler's tensors.
-/// Measured against the peak resident memory of real runs, the estimate is above it by a
-/// modest margin (README, "Limits").
+/// Two moments can be the peak: the end, when every image's x₀, pixels and PNG are held, and
+/// the sampling of the last batch, when every image's x₀ and the working set of the largest
+/// stage are (one denoiser call on a batch, or encoding the prompt). A denoiser call holds its
+/// images and the residual stream throughout, plus the largest of its phases: self-attention
+/// (activations and scores, computed a group of heads at a time within a 16 MiB budget but
+/// always at least one head's `N × N`), cross-attention, the MLP's hidden layer, or
+/// (un)patchifying. Against the peak resident memory of real runs the estimate is a little
+/// above what was used (README, "Limits").
 public struct MemoryEstimate: Sendable, Equatable, CustomStringConvertible {
     /// Images requested.
     public let count: Int
@@ -23,13 +24,16 @@ public struct MemoryEstimate: Sendable, Equatable, CustomStringConvertible {
     public let batch: Int
     /// Image size.
     public let size: ImageSize
-    /// Bytes held until the end: x₀, pixels and PNG of every image.
+    /// Bytes held at the end: x₀, pixels and PNG of every image.
     public let results: Int
+    /// Bytes of the sampled images (x₀) held while the last batch is sampled.
+    public let samples: Int
     /// Bytes of the largest stage's working set.
     public let workingSet: Int
 
-    /// Bytes at the peak: the results plus the working set.
-    public var total: Int { results.addingClamped(workingSet) }
+    /// Bytes at the peak: while sampling the last batch (the earlier images' x₀ and the
+    /// working set) or at the end (every image's results), whichever is more.
+    public var total: Int { max(results, samples.addingClamped(workingSet)) }
 
     public var description: String {
         let images = count == 1 ? "1 image" : "\(count) images"
@@ -55,9 +59,12 @@ public struct MemoryEstimate: Sendable, Equatable, CustomStringConvertible {
         // Per image until the end: x₀ [C, H, W] and pixels [3, H, W] in fp32, and a PNG of at
         // most the raw bytes plus a filter byte per row and some chunk overhead.
         let png = product(3, pixels).addingClamped(size.height).addingClamped(64 << 10)
-        results = product(count, product(image, float).addingClamped(product(3, pixels, float)).addingClamped(png))
+        samples = product(count, image, float)
+        results = samples.addingClamped(product(count, product(3, pixels, float).addingClamped(png)))
 
-        // One denoiser call on B images.
+        // One denoiser call on B images: what lives through the whole call (the sampler's x and
+        // the call's input and output images, the residual stream and its normalised copy),
+        // plus the largest of the block's phases, which do not overlap.
         let scoreBudget = 4 << 20                                                   // floats, as Ops.attention
         func scores(_ rows: Int, _ columns: Int) -> Int {
             let perHead = product(rows, columns)
@@ -65,12 +72,18 @@ public struct MemoryEstimate: Sendable, Equatable, CustomStringConvertible {
             return product(group, perHead)
         }
         let tokens = product(batch, n)                                              // B·N
-        let denoiserFloats = product(16, tokens, d.hiddenSize)                      // block activations [B, N, D]
-            .addingClamped(product(2, d.mlpRatio, tokens, d.hiddenSize))             // MLP hidden [B, N, M·D] and GELU
-            .addingClamped(scores(n, n))                                            // self-attention, one image at a time
-            .addingClamped(scores(tokens, l))                                       // cross-attention, all images' queries
-            .addingClamped(product(8, batch, image))                                // noise, x, x̂, u, patches [B, C, H, W]
-            .addingClamped(product(2, n, d.hiddenSize))                             // position and RoPE tables
+        let stream = product(3, batch, image).addingClamped(product(4, tokens, d.hiddenSize))
+        let phases = [
+            // self-attention: qkv, q, k and the output [B, N, D]; scores one image at a time
+            product(6, tokens, d.hiddenSize).addingClamped(scores(n, n)),
+            // cross-attention: the queries of all images against the text at once
+            product(4, tokens, d.hiddenSize).addingClamped(scores(tokens, l)),
+            // the MLP's hidden layer [B, N, M·D] and its GELU
+            product(2, d.mlpRatio, tokens, d.hiddenSize),
+            // (un)patchifying copies and the position tables
+            product(4, batch, image).addingClamped(product(2, n, d.hiddenSize)),
+        ]
+        let denoiserFloats = stream.addingClamped(phases.max()!)
         // Encoding the prompt (before any image): activations [L, Dt], [L, Df] and scores [Ht, L, L].
         let textFloats = product(12, l, t.dModel)
             .addingClamped(product(3, l, t.dFF))
