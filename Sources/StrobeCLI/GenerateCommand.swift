@@ -17,6 +17,9 @@ struct Generate: AsyncParsableCommand {
 
             The model is --model, else $\(ModelLocator.environmentVariable), else \
             \(ModelLocator.defaultRelativePath) above the strobe executable or in the current directory.
+
+            Exit status: 1 when the request cannot be done, 64 for malformed options, 130 after \
+            Ctrl-C (143 after SIGTERM); no unfinished image is ever left behind.
             """)
 
     @Argument(help: ArgumentHelp("The prompt.", valueName: "prompt"))

@@ -92,7 +92,8 @@ struct CLICase: Sendable, CustomTestStringConvertible {
         CLICase(name: "output name taken by a directory", arguments: ["x", "-o", "pictures", "-s", "5"] + small,
                 folders: ["pictures", "pictures/strobe-5.png"], status: 1,
                 words: ["destination is a directory: pictures/strobe-5.png"]),
-        CLICase(name: "two images, second name taken by a directory", arguments: ["x", "-o", "a.png", "-s", "5", "--count", "2"] + small,
+        CLICase(name: "two images, second name taken by a directory",
+                arguments: ["x", "-o", "a.png", "-s", "5", "--count", "2"] + small,
                 folders: ["a-6.png"], status: 1, words: ["destination is a directory: a-6.png"]),
     ]
 

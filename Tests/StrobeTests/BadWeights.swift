@@ -68,7 +68,8 @@ struct BadWeights: Sendable, CustomTestStringConvertible {
                    words: ["file is 4 bytes, smaller than the 8-byte header length field"]),
         BadWeights(name: "truncated inside the header", make: file { Array(try fixture().prefix(1_000)) },
                    words: ["header length", "does not fit in a file of 1000 bytes"]),
-        BadWeights(name: "truncated inside the data", make: file { Array(try fixture().prefix(8 + (try fixtureHeaderLength()) + 100)) },
+        BadWeights(name: "truncated inside the data",
+                   make: file { Array(try fixture().prefix(8 + (try fixtureHeaderLength()) + 100)) },
                    words: ["reach past the data section (100 bytes)"]),
         BadWeights(name: "truncated by one byte", make: file { Array(try fixture().dropLast()) },
                    words: ["tensor 'text_encoder.relative_bias.weight'", "reach past the data section"]),
@@ -116,10 +117,11 @@ struct BadWeights: Sendable, CustomTestStringConvertible {
         BadWeights(name: "NaN weight", make: poisoned("denoiser.blocks.1.fc2.weight", index: 17, .nan),
                    words: ["tensor 'denoiser.blocks.1.fc2.weight': 1 value is NaN or infinite (the first at index 17)"]),
         BadWeights(name: "infinite weights", make: edited { tensors, _ in
-            var storage = tensors["text_encoder.embed.weight"]!.tensor.storage
+            let embedding = tensors["text_encoder.embed.weight"]!.tensor
+            var storage = embedding.storage
             storage[3] = .infinity
             storage[40] = -.infinity
-            tensors["text_encoder.embed.weight"] = .init(Tensor(shape: tensors["text_encoder.embed.weight"]!.tensor.shape, storage: storage))
+            tensors["text_encoder.embed.weight"] = .init(Tensor(shape: embedding.shape, storage: storage))
         }, words: ["tensor 'text_encoder.embed.weight': 2 values are NaN or infinite (the first at index 3)"]),
         BadWeights(name: "infinity stored as F16", make: edited { tensors, _ in
             var storage = tensors["denoiser.patch_embed.bias"]!.tensor.storage

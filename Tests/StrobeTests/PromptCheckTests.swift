@@ -30,7 +30,8 @@ import Testing
             ("x\u{85}", "U+0085 at position 2"), ("é\u{8}", "U+0008 at position 2"), ("🌅\u{1F}", "U+001F at position 2"),
         ]
         for (prompt, words) in cases {
-            #expect(problem(prompt) == .invalidPrompt(reason: "contains the control character \(words); only tab and line breaks are allowed"))
+            let reason = "contains the control character \(words); only tab and line breaks are allowed"
+            #expect(problem(prompt) == .invalidPrompt(reason: reason))
         }
         #expect(problem("a\tlake\nat dusk\r\n") == nil)
         // Format characters are not control characters: bidirectional marks, zero-width joiners.

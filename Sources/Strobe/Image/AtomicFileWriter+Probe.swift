@@ -31,7 +31,8 @@ extension AtomicFileWriter {
         guard fd >= 0 else {
             let code = errno
             if code == ENOENT {
-                throw .notWritable(path: directory, reason: "the directory does not accept new files (\(ImageError.errnoDescription(code)))")
+                let reason = "the directory does not accept new files (\(ImageError.errnoDescription(code)))"
+                throw .notWritable(path: directory, reason: reason)
             }
             throw ImageError.from(errno: code, path: directory, operation: "create a file")
         }

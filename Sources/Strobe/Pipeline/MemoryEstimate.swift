@@ -37,8 +37,8 @@ public struct MemoryEstimate: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         let images = count == 1 ? "1 image" : "\(count) images"
-        return "\(images) of \(size): \(Self.format(results)) for the results, \(Self.format(workingSet)) "
-            + "working set for a batch of \(batch)"
+        return "\(images) of \(size); while sampling: \(Self.format(samples)) of sampled images and a "
+            + "\(Self.format(workingSet)) working set for a batch of \(batch); at the end: \(Self.format(results)) of results"
     }
 
     /// Estimates a request for `count` images of `size`, `batch` per denoiser call, with a

@@ -132,7 +132,8 @@ public final class StrobeEngine: Sendable {
     /// - Throws: ``PipelineError/promptTooLong(tokens:limit:)`` naming the count (without EOS)
     ///   and the limit; ``PipelineError/promptTooLarge(bytes:limit:)`` without tokenizing.
     public func tokenize(_ prompt: String) throws(PipelineError) -> [Int32] {
-        guard prompt.utf8.count <= maxPromptBytes else { throw .promptTooLarge(bytes: prompt.utf8.count, limit: maxPromptBytes) }
+        let bytes = prompt.utf8.count
+        guard bytes <= maxPromptBytes else { throw .promptTooLarge(bytes: bytes, limit: maxPromptBytes) }
         let ids = tokenizer.encode(prompt, addEOS: true)
         let count = ids.count - (tokenizer.eosID == nil ? 0 : 1)
         guard count <= maxPromptTokens else { throw .promptTooLong(tokens: count, limit: maxPromptTokens) }
