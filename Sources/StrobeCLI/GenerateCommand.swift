@@ -17,16 +17,24 @@ struct Generate: AsyncParsableCommand {
 
             The model is --model, else $\(ModelLocator.environmentVariable), else \
             \(ModelLocator.defaultRelativePath) above the strobe executable or in the current directory.
+
+            Exit status: 1 when the request cannot be done, 64 for malformed options, 130 after \
+            Ctrl-C (143 after SIGTERM); no unfinished image is ever left behind.
             """)
 
-    @Argument(help: ArgumentHelp("The prompt (empty for an unconditional image).", valueName: "prompt"))
+    @Argument(help: ArgumentHelp("The prompt.", valueName: "prompt"))
     var positionalPrompt: String?
 
     @Option(name: [.customShort("p"), .customLong("prompt")], help: "The prompt, instead of the argument.")
     var promptOption: String?
 
-    /// The prompt from the argument or `-p`.
-    var prompt: String { positionalPrompt ?? promptOption ?? "" }
+    @Option(name: .customLong("prompt-file"), help: ArgumentHelp(
+        "Read the prompt from a UTF-8 file (- for standard input); trailing line breaks are dropped.",
+        valueName: "path"))
+    var promptFile: String?
+
+    @Flag(help: "Generate without a prompt (an unconditional image); an empty prompt is otherwise an error.")
+    var unconditional = false
 
     @Option(name: .shortAndLong, help: "Output PNG path (see below for names with several images).")
     var output: String?
@@ -46,13 +54,13 @@ struct Generate: AsyncParsableCommand {
     @Option(help: "Sampler: flash (TVM, 1-10 steps) or full (Euler, 1-1000 steps).")
     var sampler: SamplerKind = .flash
 
-    @Option(help: "Steps (default: the model's, 4 for flash and 100 for full).")
+    @Option(parsing: .unconditional, help: "Steps (default: the model's, 4 for flash and 100 for full).")
     var steps: Int?
 
-    @Option(help: "Number of images, with consecutive seeds.")
+    @Option(parsing: .unconditional, help: "Number of images, with consecutive seeds (1-256).")
     var count: Int = 1
 
-    @Option(name: .shortAndLong, help: "Threads (default: all cores).")
+    @Option(name: .shortAndLong, parsing: .unconditional, help: "Threads (default: all cores; at most 1024).")
     var threads: Int?
 
     @Option(help: "Model weights file.")
@@ -71,10 +79,15 @@ struct Generate: AsyncParsableCommand {
     var quiet = false
 
     func validate() throws {
-        switch (positionalPrompt, promptOption) {
-        case (nil, nil): throw ValidationError("Missing the prompt (give it as an argument or with -p)")
-        case (.some, .some): throw ValidationError("Give the prompt once: as an argument or with -p, not both")
-        default: break
+        do { try PromptInput.checkArguments() } catch { throw ValidationError(error.description) }
+        let sources = [positionalPrompt, promptOption, promptFile].compactMap { $0 }.count
+        if unconditional {
+            guard sources == 0 else { throw ValidationError("--unconditional takes no prompt") }
+        } else if sources == 0 {
+            throw ValidationError("Missing the prompt (give it as an argument, with -p or --prompt-file, "
+                + "or pass --unconditional)")
+        } else if sources > 1 {
+            throw ValidationError("Give the prompt once: as an argument, with -p or with --prompt-file")
         }
         if let steps, !sampler.stepRange.contains(steps) {
             throw ValidationError("--steps \(steps) is out of range for the \(sampler.rawValue) sampler "
@@ -84,13 +97,21 @@ struct Generate: AsyncParsableCommand {
             throw ValidationError("--count \(count) is out of range (\(GenerationConfig.countRange.lowerBound)..."
                 + "\(GenerationConfig.countRange.upperBound))")
         }
-        if let threads, threads < 1 { throw ValidationError("--threads \(threads) must be at least 1") }
+        if let threads, !GenerationConfig.threadRange.contains(threads) {
+            throw ValidationError("--threads \(threads) is out of range (\(GenerationConfig.threadRange.lowerBound)..."
+                + "\(GenerationConfig.threadRange.upperBound))")
+        }
         if let seed, Int64(seed) == nil, UInt64(seed) == nil {
+            let digits = seed.hasPrefix("-") ? seed.dropFirst() : Substring(seed)
+            if !digits.isEmpty && digits.allSatisfy(\.isASCII) && digits.allSatisfy(\.isNumber) {
+                throw ValidationError("--seed \(seed) is out of range (0...\(UInt64.max), or negative for a random seed)")
+            }
             throw ValidationError("--seed '\(seed)' is not an integer")
         }
     }
 
     func run() async throws {
+        Interrupt.install()
         // The seed: negative or absent means random (printed).
         var chosen: UInt64
         var random = false
@@ -100,8 +121,9 @@ struct Generate: AsyncParsableCommand {
             chosen = UInt64.random(in: 0..<(1 << 32))
             random = true
         }
-        let config = GenerationConfig(
-            prompt: prompt, aspectRatio: aspectRatio, size: size, seed: chosen, sampler: sampler, steps: steps,
+        var config = GenerationConfig(
+            prompt: positionalPrompt ?? promptOption ?? "", aspectRatio: aspectRatio, size: size, seed: chosen,
+            sampler: sampler, steps: steps,
             count: count, threads: threads, includeMetadata: !noMetadata)
         let seeds = TorchGenerator.batchSeeds(base: chosen, count: count)
         let paths = OutputNames.paths(output: output, seeds: seeds)
@@ -111,7 +133,22 @@ struct Generate: AsyncParsableCommand {
             throw fail(error.description)
         }
 
+        if let promptFile {
+            do { try PromptInput.checkReadable(promptFile) } catch { throw fail(error.description) }
+        }
+
         let engine = try loadEngine(try locateModel(model))
+        try stopIfInterrupted()
+        if let promptFile {
+            do {
+                config.prompt = try PromptInput.read(path: promptFile, limit: engine.maxPromptBytes)
+            } catch {
+                throw fail(error.description)
+            }
+        }
+        if config.prompt.isEmpty && !unconditional {
+            throw fail("the prompt is empty; pass --unconditional for an image without a prompt")
+        }
         if let threads { Parallel.threads = threads }
         let plan: GenerationPlan
         do {
@@ -126,23 +163,34 @@ struct Generate: AsyncParsableCommand {
         do {
             result = try await engine.generate(plan) { progress in
                 bar.update(progress)
-                return .proceed
+                return Interrupt.received == nil ? .proceed : .cancel
             }
         } catch {
             bar.finish()
+            try stopIfInterrupted()
             throw fail(error.description)
         }
         bar.finish()
 
-        for (image, path) in zip(result.images, paths) {
-            do {
-                try image.write(to: path, overwrite: overwrite)
-            } catch {
-                throw fail(error.description)
+        try Interrupt.whileWriting {
+            for (image, path) in zip(result.images, paths) {
+                try stopIfInterrupted()
+                do throws(PipelineError) {
+                    try image.write(to: path, overwrite: overwrite)
+                } catch {
+                    throw fail(error.description)
+                }
+                if !quiet { print("wrote \(path) (seed \(image.seed), \(plan.size), \(plan.sampler.name) \(plan.steps) steps)") }
             }
-            if !quiet { print("wrote \(path) (seed \(image.seed), \(plan.size), \(plan.sampler.name) \(plan.steps) steps)") }
         }
         if timings { printTimings(result.timings) }
+    }
+
+    /// After SIGINT or SIGTERM: says so and exits with 128 + the signal's number (130, 143).
+    private func stopIfInterrupted() throws {
+        guard Interrupt.received != nil else { return }
+        printError("strobe: interrupted by \(Interrupt.signalName); no unfinished image was written")
+        throw ExitCode(Interrupt.exitStatus)
     }
 
     private func printTimings(_ timings: StageTimings) {

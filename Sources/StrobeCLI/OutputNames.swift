@@ -1,8 +1,5 @@
 import Foundation
 import Strobe
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Where generated images go.
 ///
@@ -29,24 +26,14 @@ enum OutputNames {
         }
     }
 
-    /// Checks that every path can be written (directory exists and is writable, no file there
-    /// unless overwriting, no two images to the same path), before any work is done.
+    /// Checks that every path can be written (directory exists and really accepts a new file,
+    /// no file there unless overwriting, no directory there, no two images to the same path),
+    /// before any work is done.
     static func check(_ paths: [String], overwrite: Bool) throws(ImageError) {
         var seen = Set<String>()
         for path in paths {
             guard seen.insert(path).inserted else { throw .fileExists(path: path) }
-            let directory = (path as NSString).deletingLastPathComponent
-            let dir = directory.isEmpty ? "." : directory
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory) else {
-                throw .directoryMissing(path: dir)
-            }
-            guard isDirectory.boolValue else { throw .notADirectory(path: dir) }
-            guard access(dir, W_OK) == 0 else { throw .notWritable(path: dir, reason: "permission denied") }
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-                if isDirectory.boolValue { throw .isADirectory(path: path) }
-                if !overwrite { throw .fileExists(path: path) }
-            }
+            try AtomicFileWriter.checkWritable(path, overwrite: overwrite)
         }
     }
 }

@@ -26,8 +26,9 @@ import Testing
 
     static let model = PipelineTests.modelPath
 
-    /// Runs `strobe arguments…` in `directory` without `STROBE_MODEL` in its environment.
-    static func strobe(_ arguments: [String], in directory: URL) throws -> Run {
+    /// Runs `strobe arguments…` in `directory` without `STROBE_MODEL` in its environment, with
+    /// the file `stdin` (if any) on its standard input.
+    static func strobe(_ arguments: [String], in directory: URL, stdin: URL? = nil) throws -> Run {
         guard let executable else {
             Issue.record("no strobe executable in the build folder: build the strobe product first")
             return Run(status: -1, stdout: "", stderr: "")
@@ -42,6 +43,7 @@ import Testing
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
+        if let stdin { process.standardInput = try FileHandle(forReadingFrom: stdin) }
         try process.run()
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
@@ -104,24 +106,7 @@ import Testing
         #expect(one == two)
     }
 
-    @Test func badAspectRatio() throws {
-        let directory = try TemporaryFile.directory()
-        let run = try Self.strobe(["generate", "x", "--aspect-ratio", "5:4", "--model", Self.model], in: directory)
-        #expect(run.status != 0)
-        #expect(run.stderr.contains("5:4") && run.stderr.contains("aspect-ratio"), "\(run.stderr)")
-        #expect(try Self.files(directory).isEmpty)
-    }
-
-    @Test func badSteps() throws {
-        let directory = try TemporaryFile.directory()
-        let run = try Self.strobe(["generate", "x", "--steps", "11", "--model", Self.model], in: directory)
-        #expect(run.status != 0)
-        #expect(run.stderr.contains("--steps 11 is out of range for the flash sampler (1...10)"), "\(run.stderr)")
-        let full = try Self.strobe(["generate", "x", "--sampler", "full", "--steps", "1001", "--model", Self.model],
-                                   in: directory)
-        #expect(full.status != 0 && full.stderr.contains("(1...1000)"), "\(full.stderr)")
-        #expect(try Self.files(directory).isEmpty)
-    }
+    // Bad aspect ratios and step counts: BadInputCLITests (CLICase.options).
 
     @Test func badSize() throws {
         let directory = try TemporaryFile.directory()
@@ -169,13 +154,7 @@ import Testing
         #expect(try Self.files(directory).isEmpty)
     }
 
-    @Test func promptTooLong() throws {
-        let directory = try TemporaryFile.directory()
-        let prompt = Array(repeating: "a", count: 1001).joined(separator: " ")
-        let run = try Self.strobe(["generate", prompt] + Self.small, in: directory)
-        #expect(run.status == 1 && run.stderr.contains("accepts at most 1000"), "\(run.stderr)")
-        #expect(try Self.files(directory).isEmpty)
-    }
+    // Prompt limits and malformed prompts: BadInputCLITests (CLICase.prompts).
 
     @Test func helpListsAspectRatios() throws {
         let run = try Self.strobe(["generate", "--help"], in: try TemporaryFile.directory())

@@ -15,12 +15,16 @@ public enum StrobeDiTCheckpoint {
     }
 
     /// Checks that `file` holds exactly the tensors of `config` (every difference in one
-    /// error), then reads them into typed weights.
+    /// error), then reads them into typed weights; a tensor with NaN or infinite values is an
+    /// error naming it (every such tensor listed).
     public static func load(
         _ file: WeightsFile, config: ArchitectureConfig
     ) throws(WeightsError) -> (text: T5Weights, denoiser: DenoiserWeights) {
         try file.validate(expected: expectedTensorShapes(for: config))
-        return build(config, from: FileSource(file: file))
+        let source = FileSource(file: file)
+        let weights = build(config, from: source)
+        if !source.nonFinite.isEmpty { throw WeightsError(path: file.path, problems: source.nonFinite) }
+        return weights
     }
 
     /// Asks `source` for every tensor, by name and shape, and assembles the weights.
@@ -105,13 +109,20 @@ private final class ShapeRecorder: TensorSource {
     }
 }
 
-/// Reads tensors from a file already validated against the same mapping.
-private struct FileSource: TensorSource {
+/// Reads tensors from a file already validated against the same mapping, noting every tensor
+/// that holds NaN or infinite values (checked right after the conversion to fp32).
+private final class FileSource: TensorSource {
     let file: WeightsFile
+    private(set) var nonFinite: [WeightsProblem] = []
+
+    init(file: WeightsFile) { self.file = file }
 
     func take(_ name: String, _ shape: [Int]) -> Tensor {
         guard let tensor = file.tensor(name), tensor.shape == shape else {
             preconditionFailure("validated weights file lacks '\(name)' \(shape)")
+        }
+        if let (count, first) = NonFiniteScan.find(tensor.storage) {
+            nonFinite.append(.nonFiniteValues(tensor: name, count: count, first: first))
         }
         return tensor
     }

@@ -15,9 +15,14 @@ public struct GenerationConfig: Codable, Sendable, Equatable {
     public static let maxSide = 4096
     /// The image counts one request may ask for.
     public static let countRange = 1...256
+    /// The thread counts a request may ask for (more threads than cores only adds overhead;
+    /// far more is a mistake).
+    public static let threadRange = 1...1024
 
     /// The prompt. Empty means unconditional generation (recorded in the metadata); at most the
-    /// model's `max_prompt_tokens` tokens, not counting the end-of-sequence token.
+    /// model's `max_prompt_tokens` tokens, not counting the end-of-sequence token. A prompt of
+    /// only whitespace, or with a control character other than tab and line breaks, is refused
+    /// (``StrobeEngine/checkPrompt(_:)``).
     public var prompt: String
     /// The aspect ratio (default 1:1); its pixel size depends on the model's patch size
     /// (``AspectRatio/size(patchSize:)``). Ignored when ``size`` is set.
@@ -35,7 +40,7 @@ public struct GenerationConfig: Codable, Sendable, Equatable {
     public var steps: Int?
     /// How many images (default 1), with consecutive seeds.
     public var count: Int
-    /// Threads for this generation; `nil` keeps the process's settings. See
+    /// Threads for this generation (in ``threadRange``); `nil` keeps the process's settings. See
     /// ``StrobeEngine`` for how this interacts with concurrent generations.
     public var threads: Int?
     /// Whether the PNGs carry the `parameters` and `strobe` text chunks (default true).

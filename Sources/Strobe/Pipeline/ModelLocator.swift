@@ -14,8 +14,8 @@ public enum ModelLocator {
 
     /// The model path to load.
     ///
-    /// - Throws: ``PipelineError/modelNotFound(path:)`` when an explicit or environment path is
-    ///   not a file; ``PipelineError/defaultModelMissing(searched:)`` when nothing was named and
+    /// - Throws: ``PipelineError/modelNotFound(path:)`` when nothing is at an explicit or
+    ///   environment path; ``PipelineError/defaultModelMissing(searched:)`` when nothing was named and
     ///   the default model is in none of the places searched.
     public static func locate(
         explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -23,7 +23,7 @@ public enum ModelLocator {
         currentDirectory: String = FileManager.default.currentDirectoryPath
     ) throws(PipelineError) -> String {
         if let named = explicit ?? environment[environmentVariable].flatMap({ $0.isEmpty ? nil : $0 }) {
-            guard isFile(named) else { throw .modelNotFound(path: named) }
+            guard exists(named) else { throw .modelNotFound(path: named) }
             return named
         }
         var searched: [String] = []
@@ -48,6 +48,12 @@ public enum ModelLocator {
     public static func executableDirectory() -> String? {
         guard let url = Bundle.main.executableURL else { return nil }
         return url.resolvingSymlinksInPath().deletingLastPathComponent().path
+    }
+
+    /// Whether anything (a file, a directory, …) is at `path`: a named model that is not a
+    /// regular file reaches the weights reader, which says what it is.
+    static func exists(_ path: String) -> Bool {
+        FileManager.default.fileExists(atPath: path)
     }
 
     static func isFile(_ path: String) -> Bool {

@@ -8,6 +8,11 @@ public enum PipelineError: Error, Sendable, Equatable, CustomStringConvertible {
     case cancelled
     /// The prompt has more tokens (not counting the end-of-sequence token) than the model takes.
     case promptTooLong(tokens: Int, limit: Int)
+    /// The prompt is so long in UTF-8 bytes that it cannot fit the model's token limit; it is
+    /// refused before tokenizing (``StrobeEngine/maxPromptBytes``).
+    case promptTooLarge(bytes: Int, limit: Int)
+    /// The prompt cannot be used as given: only whitespace, or a control character.
+    case invalidPrompt(reason: String)
     /// A step count outside what the sampler accepts.
     case invalidSteps(sampler: String, steps: Int, allowed: ClosedRange<Int>)
     /// An explicit image size whose sides are not positive multiples of the patch size (or
@@ -15,13 +20,17 @@ public enum PipelineError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidSize(width: Int, height: Int, patchSize: Int)
     /// An image count outside ``GenerationConfig/countRange``.
     case invalidCount(Int)
-    /// A thread count below 1.
+    /// A thread count outside ``GenerationConfig/threadRange``.
     case invalidThreads(Int)
+    /// The request would need more memory than the machine has available; refused before any
+    /// work (see ``MemoryEstimate``).
+    case insufficientMemory(estimate: MemoryEstimate, available: Int)
     /// An aspect ratio that is not one of the nine (``AspectRatio``).
     case unknownAspectRatio(String)
     /// The weights file cannot be used.
     case weights(WeightsError)
-    /// The tokenizer stored in the weights file cannot be loaded.
+    /// A tokenizer cannot be loaded. (``StrobeEngine`` reports an unusable tokenizer inside a
+    /// weights file as ``weights(_:)``, which names the file.)
     case tokenizer(TokenizerError)
     /// Encoding or writing an image failed.
     case image(ImageError)
@@ -45,7 +54,16 @@ public enum PipelineError: Error, Sendable, Equatable, CustomStringConvertible {
             return "image count \(count) is out of range (\(GenerationConfig.countRange.lowerBound)..."
                 + "\(GenerationConfig.countRange.upperBound))"
         case let .invalidThreads(threads):
-            return "thread count \(threads) must be at least 1"
+            return "thread count \(threads) is out of range (\(GenerationConfig.threadRange.lowerBound)..."
+                + "\(GenerationConfig.threadRange.upperBound))"
+        case let .insufficientMemory(estimate, available):
+            return "this request needs about \(MemoryEstimate.format(estimate.total)) of memory (\(estimate)), but only "
+                + "\(MemoryEstimate.format(available)) is available; ask for fewer or smaller images"
+        case let .promptTooLarge(bytes, limit):
+            return "the prompt is \(bytes) bytes; the model takes at most \(limit) bytes (it accepts at most "
+                + "\(limit / StrobeEngine.maxPromptBytesPerToken) tokens)"
+        case let .invalidPrompt(reason):
+            return "the prompt \(reason)"
         case let .unknownAspectRatio(text):
             return "unknown aspect ratio '\(text)' (use one of "
                 + AspectRatio.allCases.map(\.rawValue).joined(separator: ", ") + ")"

@@ -57,12 +57,14 @@ public final class StrobeEngine: Sendable {
     let conditioningCache = ConditioningCache(capacityFloats: 4 << 20)
 
     /// Loads the model at `modelPath` (memory-maps and checks it, converts weights to fp32,
-    /// loads the tokenizer, hashes the file).
+    /// loads the tokenizer, hashes the file). The mapping is released before this returns:
+    /// the engine holds its own copies, so changing the file later cannot affect it.
     ///
-    /// - Throws: ``PipelineError/modelNotFound(path:)``, ``PipelineError/weights(_:)``,
-    ///   ``PipelineError/tokenizer(_:)``.
+    /// - Throws: ``PipelineError/modelNotFound(path:)``, ``PipelineError/weights(_:)`` (also for
+    ///   a tokenizer that does not load, and for a file that changed while it was loading).
     public convenience init(modelPath: String, maxBatch: Int = 1) throws(PipelineError) {
-        guard ModelLocator.isFile(modelPath) else { throw .modelNotFound(path: modelPath) }
+        guard ModelLocator.exists(modelPath) else { throw .modelNotFound(path: modelPath) }
+        let identity = FileIdentity(path: modelPath)
         // Hash the file on another thread while the weights are decoded.
         let digest = Mutex<String?>(nil)
         let group = DispatchGroup()
@@ -88,6 +90,7 @@ public final class StrobeEngine: Sendable {
         guard let sha256 = digest.withLock({ $0 }) else {
             throw .weights(WeightsError(path: modelPath, problems: [.unreadable(reason: "could not read it to hash it")]))
         }
+        do { try identity?.checkUnchanged(path: modelPath) } catch { throw .weights(error) }
         try self.init(file: file, model: model, sha256: sha256, maxBatch: maxBatch)
     }
 
@@ -100,7 +103,8 @@ public final class StrobeEngine: Sendable {
         do {
             tokenizer = try Tokenizer(modelData: metadata.tokenizerModel)
         } catch {
-            throw .tokenizer(error)
+            throw .weights(WeightsError(path: file.path, problems: [.invalidMetadataValue(
+                key: StrobeMetadata.Key.tokenizer, reason: "not a SentencePiece model (\(error.message))")]))
         }
         // Every id the tokenizer can produce must have a row in the text encoder's embedding.
         guard tokenizer.vocabularySize <= model.config.text.vocabSize else {
@@ -129,8 +133,10 @@ public final class StrobeEngine: Sendable {
 
     /// Tokenizes `prompt` (with the end-of-sequence id) and checks its length.
     /// - Throws: ``PipelineError/promptTooLong(tokens:limit:)`` naming the count (without EOS)
-    ///   and the limit.
+    ///   and the limit; ``PipelineError/promptTooLarge(bytes:limit:)`` without tokenizing.
     public func tokenize(_ prompt: String) throws(PipelineError) -> [Int32] {
+        let bytes = prompt.utf8.count
+        guard bytes <= maxPromptBytes else { throw .promptTooLarge(bytes: bytes, limit: maxPromptBytes) }
         let ids = tokenizer.encode(prompt, addEOS: true)
         let count = ids.count - (tokenizer.eosID == nil ? 0 : 1)
         guard count <= maxPromptTokens else { throw .promptTooLong(tokens: count, limit: maxPromptTokens) }
@@ -138,7 +144,8 @@ public final class StrobeEngine: Sendable {
     }
 
     /// Checks `config` and resolves its defaults (steps, size, random seed) for this model.
-    /// - Throws: the first problem: steps, size, count, threads, or prompt length.
+    /// - Throws: the first problem: steps, size, count, threads, prompt (``checkPrompt(_:)``),
+    ///   prompt length, or memory (``PipelineError/insufficientMemory(estimate:available:)``).
     public func plan(_ config: GenerationConfig) throws(PipelineError) -> GenerationPlan {
         let steps = config.steps ?? config.sampler.defaultSteps(metadata.samplerDefaults)
         let sampler = try config.sampler.sampler(steps: steps)
@@ -148,10 +155,12 @@ public final class StrobeEngine: Sendable {
               size.width <= GenerationConfig.maxSide, size.height <= GenerationConfig.maxSide
         else { throw .invalidSize(width: size.width, height: size.height, patchSize: p) }
         guard GenerationConfig.countRange.contains(config.count) else { throw .invalidCount(config.count) }
-        if let threads = config.threads, threads < 1 { throw .invalidThreads(threads) }
+        if let threads = config.threads, !GenerationConfig.threadRange.contains(threads) { throw .invalidThreads(threads) }
+        try checkPrompt(config.prompt)
         let clock = ContinuousClock(), start = clock.now
         let ids = try tokenize(config.prompt)
         let tokenizeDuration = clock.now - start
+        try checkMemory(size: size, count: config.count, textTokens: ids.count)
         let base = config.seed ?? UInt64.random(in: 0..<(1 << 32))
         return GenerationPlan(
             config: config, tokenIDs: ids, size: size,

@@ -34,6 +34,11 @@ public enum WeightsProblem: Error, Equatable, Sendable, CustomStringConvertible 
     case shapeMismatch(tensor: String, expected: [Int], actual: [Int])
     /// The architecture metadata is inconsistent or names an unknown family.
     case invalidArchitecture(reason: String)
+    /// A tensor holds NaN or infinite values (`count` of them, the first at flat index `first`).
+    case nonFiniteValues(tensor: String, count: Int, first: Int)
+    /// The file changed (size, modification time or identity) while it was being loaded, so
+    /// what was read may mix two versions.
+    case changedWhileLoading(reason: String)
 
     public var description: String {
         switch self {
@@ -61,6 +66,11 @@ public enum WeightsProblem: Error, Equatable, Sendable, CustomStringConvertible 
         case .shapeMismatch(let tensor, let expected, let actual):
             return "tensor '\(tensor)': shape \(actual), expected \(expected)"
         case .invalidArchitecture(let reason): return "architecture: \(reason)"
+        case .nonFiniteValues(let tensor, let count, let first):
+            return "tensor '\(tensor)': \(count) value\(count == 1 ? " is" : "s are") NaN or infinite "
+                + "(the first at index \(first))"
+        case .changedWhileLoading(let reason):
+            return "the file changed while it was being loaded (\(reason)); load it again"
         }
     }
 }
