@@ -60,6 +60,11 @@ struct Generate: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Number of images, with consecutive seeds (1-256).")
     var count: Int = 1
 
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Images per network call with --count (1-16, default 1).",
+        discussion: "Batching raises throughput; a batched image may differ from its unbatched self in the last bits."))
+    var batch: Int = 1
+
     @Option(name: .shortAndLong, parsing: .unconditional, help: "Threads (default: all cores; at most 1024).")
     var threads: Int?
 
@@ -96,6 +101,9 @@ struct Generate: AsyncParsableCommand {
         if !GenerationConfig.countRange.contains(count) {
             throw ValidationError("--count \(count) is out of range (\(GenerationConfig.countRange.lowerBound)..."
                 + "\(GenerationConfig.countRange.upperBound))")
+        }
+        if !(1...16).contains(batch) {
+            throw ValidationError("--batch \(batch) is out of range (1...16)")
         }
         if let threads, !GenerationConfig.threadRange.contains(threads) {
             throw ValidationError("--threads \(threads) is out of range (\(GenerationConfig.threadRange.lowerBound)..."
@@ -137,7 +145,7 @@ struct Generate: AsyncParsableCommand {
             do { try PromptInput.checkReadable(promptFile) } catch { throw fail(error.description) }
         }
 
-        let engine = try loadEngine(try locateModel(model))
+        let engine = try loadEngine(try locateModel(model), maxBatch: batch)
         try stopIfInterrupted()
         if let promptFile {
             do {

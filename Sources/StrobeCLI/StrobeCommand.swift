@@ -38,10 +38,10 @@ func locateModel(_ explicit: String?) throws -> String {
     }
 }
 
-/// Loads the engine or exits with the reason.
-func loadEngine(_ path: String) throws -> StrobeEngine {
+/// Loads the engine (with up to `maxBatch` images per denoiser call) or exits with the reason.
+func loadEngine(_ path: String, maxBatch: Int = 1) throws -> StrobeEngine {
     do {
-        return try StrobeEngine(modelPath: path)
+        return try StrobeEngine(modelPath: path, maxBatch: maxBatch)
     } catch {
         throw fail(error.description)
     }
