@@ -29,7 +29,7 @@ public enum ProcessMemory {
     /// The value of `name:   1234 kB` in `status` text, in KiB.
     static func parseStatusField(_ name: String, in text: String) -> Double? {
         for line in text.split(separator: "\n") where line.hasPrefix(name + ":") {
-            let fields = line.dropFirst(name.count + 1).split(separator: " ", omittingEmptySubsequences: true)
+            let fields = line.dropFirst(name.count + 1).split(whereSeparator: { $0 == " " || $0 == "\t" })
             return fields.first.flatMap { Double($0) }
         }
         return nil
