@@ -297,7 +297,7 @@ def main() -> None:
         "omp_wait_policy": OMP_WAIT_POLICY,
         "strobe_version": strobe["environment"]["strobe_version"],
         "openblas_core": strobe["environment"]["openblas_core"],
-        "openblas_coretype_env": strobe["environment"]["openblas_coretype_env"],
+        "openblas_coretype_env": strobe["environment"].get("openblas_coretype_env"),
         "cpu": strobe["environment"].get("cpu"),
         "size": strobe["settings"]["size"],
         "prompts": prompts, "seeds": seeds,
