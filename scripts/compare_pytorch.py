@@ -22,6 +22,7 @@ configurations ("candidates"):
                     compile time excluded: every prompt runs once before timing
     compile_freeze  compile with torch._inductor.config.freezing (weights as constants, prepacked)
     bf16            inference_mode + sdpa under torch.autocast("cpu", bfloat16)
+    compile_bf16    compile under torch.autocast("cpu", bfloat16)
     jit             inference_mode + sdpa, the denoiser traced with torch.jit.trace and frozen
                     (torch.jit.freeze; per prompt length, traced before timing)
 
@@ -75,9 +76,11 @@ DESCRIPTIONS = {
     "sdpa": "fp32, torch.inference_mode, attention through F.scaled_dot_product_attention",
     "compile": "fp32, torch.inference_mode, SDPA attention, the denoiser's velocity through torch.compile "
                "(inductor, compile time excluded)",
-    "compile_freeze": "as compile, with inductor's freezing (weights folded as constants and prepacked for "
-                      "oneDNN/MKL), PyTorch's recommended CPU inference setting",
+    "compile_freeze": "fp32, torch.inference_mode, SDPA attention, torch.compile (inductor) with freezing "
+                      "(weights folded as constants and prepacked), PyTorch's recommended CPU inference setting",
     "bf16": "torch.inference_mode, SDPA attention, torch.autocast('cpu', bfloat16)",
+    "compile_bf16": "torch.inference_mode, SDPA attention, the denoiser's velocity through torch.compile "
+                    "(inductor, compile time excluded), under torch.autocast('cpu', bfloat16)",
     "jit": "fp32, torch.inference_mode, SDPA attention, the denoiser traced with torch.jit.trace and torch.jit.freeze",
 }
 CANDIDATES = list(DESCRIPTIONS)
@@ -118,7 +121,7 @@ class Pipeline:
         self.calls: list[float] = []
         self.traced: dict[int, torch.jit.ScriptModule] = {}
         self.velocity = model.denoiser.velocity
-        if name in ("compile", "compile_freeze"):
+        if name in ("compile", "compile_freeze", "compile_bf16"):
             torch._inductor.config.freezing = name == "compile_freeze"
             torch._dynamo.reset()
             self.velocity = torch.compile(model.denoiser.velocity, backend="inductor")
@@ -128,7 +131,8 @@ class Pipeline:
         strobe_model.attention = REFERENCE_ATTENTION if self.name in ("eager", "inference_mode") else sdpa_attention
         try:
             grad = torch.no_grad() if self.name == "eager" else torch.inference_mode()
-            autocast = torch.autocast("cpu", dtype=torch.bfloat16) if self.name == "bf16" else contextlib.nullcontext()
+            bf16 = self.name in ("bf16", "compile_bf16")
+            autocast = torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
             with grad, autocast:
                 yield
         finally:
@@ -194,7 +198,7 @@ def finite(value):
 def measure(pipe: Pipeline, mode: str, prompts: list[str], seeds: list[int], runs: int, warmup: int) -> dict:
     """Warm-up (every prompt once for candidates that specialise per prompt length), then timed runs."""
     sampler, steps = MODES[mode]
-    if pipe.name in ("compile", "compile_freeze", "jit"):  # compile or trace for every prompt length first
+    if pipe.name in ("compile", "compile_freeze", "compile_bf16", "jit"):  # compile or trace for every prompt length first
         for i in range(len(prompts)):
             pipe.generate(prompts[i], seeds[i % len(seeds)], "flash", 1)
     for i in range(warmup):
