@@ -26,7 +26,8 @@ public struct BenchRunner: Sendable {
     /// Runs every measurement; `log` receives a line per finished part (for progress on stderr).
     public func run(environment: BenchEnvironment, log: (String) -> Void = { _ in }) async throws(BenchError) -> Report {
         try settings.validate()
-        Parallel.threads = settings.threads
+        // Every generation and sgemm measurement runs with `settings.threads` (a task-local
+        // limit); the process-wide `Parallel.threads` is left alone.
         var modes: [Report.ModeResult] = []
         var firstImages: [String: [UInt8]] = [:]
         for mode in settings.modes {
