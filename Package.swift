@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "Strobe", targets: ["Strobe"]),
         .library(name: "StrobeTensor", targets: ["StrobeTensor"]),
+        .library(name: "StrobeBench", targets: ["StrobeBench"]),
         .executable(name: "strobe", targets: ["StrobeCLI"]),
     ],
     dependencies: [
@@ -37,15 +38,19 @@ let package = Package(
         // The engine library.
         .target(name: "Strobe", dependencies: ["StrobeTensor", "CPNG", "PNGShim", "SentencePieceShim"]),
 
+        // The measurements of `strobe bench`.
+        .target(name: "StrobeBench", dependencies: ["Strobe", "StrobeTensor"]),
+
         .executableTarget(
             name: "StrobeCLI",
-            dependencies: ["Strobe", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Strobe", "StrobeBench", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .executableTarget(
             name: "GEMMBenchmark", dependencies: ["StrobeTensor"],
             path: "Benchmarks/GEMMBenchmark"),
 
         .testTarget(name: "StrobeTensorTests", dependencies: ["StrobeTensor"]),
+        .testTarget(name: "StrobeBenchTests", dependencies: ["StrobeBench", "Strobe"]),
         .testTarget(
             name: "StrobeTests", dependencies: ["Strobe"],
             resources: [.copy("Fixtures")]),

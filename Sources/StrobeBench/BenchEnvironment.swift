@@ -1,0 +1,69 @@
+import Foundation
+import Strobe
+import StrobeTensor
+
+/// Facts about the machine and the kernels a benchmark ran with.
+public struct BenchEnvironment: Encodable, Sendable, Equatable {
+    /// The OpenBLAS kernel family in use (`BLAS.coreName`), e.g. `SkylakeX`, `Haswell`.
+    public var openblasCore: String
+    /// `OPENBLAS_CORETYPE` as the user set it, or nil.
+    public var openblasCoretypeEnv: String?
+    /// Strobe's threads.
+    public var threads: Int
+    /// CPUs available to the process.
+    public var cpus: Int
+    /// The CPU's model name, where `/proc/cpuinfo` tells it.
+    public var cpu: String?
+    /// Whether the CPU has AVX-512 (F, BW, VL, DQ).
+    public var avx512: Bool
+    /// Strobe's version.
+    public var strobeVersion: String
+
+    enum CodingKeys: String, CodingKey {
+        case openblasCore = "openblas_core", openblasCoretypeEnv = "openblas_coretype_env", threads, cpus, cpu
+        case avx512, strobeVersion = "strobe_version"
+    }
+
+    /// OpenBLAS's kernel families that use AVX-512.
+    public static let avx512Cores: Set<String> = ["skylakex", "cooperlake", "sapphirerapids", "zen4", "zen5"]
+
+    /// Whether `core` (a name as `BLAS.coreName` gives it) uses AVX-512 kernels.
+    public static func isAVX512Core(_ core: String) -> Bool { avx512Cores.contains(core.lowercased()) }
+
+    /// A one-line hint when `OPENBLAS_CORETYPE` forces kernels without AVX-512 on an AVX-512 CPU;
+    /// nil otherwise.
+    public var kernelHint: String? {
+        guard avx512, let forced = openblasCoretypeEnv, !Self.isAVX512Core(openblasCore) else { return nil }
+        return "hint: OPENBLAS_CORETYPE=\(forced) selects OpenBLAS's \(openblasCore) kernels, without AVX-512, "
+            + "on this AVX-512 CPU; unset it (env -u OPENBLAS_CORETYPE) and Strobe selects the AVX-512 ones"
+    }
+
+    /// Reads the environment. Call before the first BLAS call (`BLAS.prepare()` may set and
+    /// unset `OPENBLAS_CORETYPE` itself); this calls it.
+    public static func current(threads: Int) -> BenchEnvironment {
+        let forced = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"]
+        let core = BLAS.prepare()
+        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let (model, flags) = parseCPUInfo(cpuinfo)
+        let avx512 = ["avx512f", "avx512bw", "avx512vl", "avx512dq"].allSatisfy(flags.contains)
+        return BenchEnvironment(
+            openblasCore: core, openblasCoretypeEnv: forced, threads: threads,
+            cpus: ProcessInfo.processInfo.activeProcessorCount, cpu: model, avx512: avx512,
+            strobeVersion: Strobe.strobeVersion)
+    }
+
+    /// The first `model name` and `flags` of `/proc/cpuinfo` text.
+    static func parseCPUInfo(_ text: String) -> (model: String?, flags: Set<String>) {
+        var model: String?, flags: Set<String>?
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            let key = parts[0].trimmingCharacters(in: .whitespaces)
+            let value = parts[1].trimmingCharacters(in: .whitespaces)
+            if key == "model name", model == nil { model = value }
+            if key == "flags", flags == nil { flags = Set(value.split(separator: " ").map(String.init)) }
+            if model != nil, flags != nil { break }
+        }
+        return (model, flags ?? [])
+    }
+}

@@ -1,0 +1,168 @@
+import Foundation
+import Strobe
+import StrobeTensor
+
+/// Runs `strobe bench`'s measurements on a loaded engine.
+///
+/// For each mode: `warmup` untimed generations, then timed ones, each one image from prompt to
+/// PNG bytes (`StrobeEngine.generate` on a configuration: tokenizing, text encoding, noise,
+/// every network call, decoding and PNG encoding; nothing is written to disk). Then, if asked,
+/// throughput with 4 images per request, and sgemm at the denoiser's own shapes and at 1024³,
+/// in the same process with the same threads.
+public struct BenchRunner: Sendable {
+    /// The engine under test (its ``StrobeEngine/maxBatch`` should be 1).
+    public let engine: StrobeEngine
+    /// What to measure.
+    public let settings: BenchSettings
+
+    public init(engine: StrobeEngine, settings: BenchSettings) {
+        self.engine = engine
+        self.settings = settings
+    }
+
+    /// The image size the settings give for this engine's model.
+    public var size: ImageSize { settings.size ?? engine.size(of: settings.aspectRatio) }
+
+    /// Runs every measurement; `log` receives a line per finished part (for progress on stderr).
+    public func run(environment: BenchEnvironment, log: (String) -> Void = { _ in }) async throws(BenchError) -> Report {
+        try settings.validate()
+        // Every generation and sgemm measurement runs with `settings.threads` (a task-local
+        // limit); the process-wide `Parallel.threads` is left alone.
+        var modes: [Report.ModeResult] = []
+        var firstImages: [String: [UInt8]] = [:]
+        for mode in settings.modes {
+            let (result, png) = try await measure(mode)
+            modes.append(result)
+            if let png { firstImages[mode.name] = png }
+            log(String(format: "%@: median %.1f ms, min %.1f ms over %d runs", mode.name,
+                       result.medianMilliseconds, result.minMilliseconds, result.runMilliseconds.count))
+        }
+
+        var throughput: Report.Throughput?
+        if settings.throughput {
+            throughput = try await measureThroughput(count1: modes.first { $0.mode == BenchMode.throughput })
+            if let throughput {
+                log(String(format: "throughput %@: %.2f images/s (count 1), %.2f (count 4), %.2f (count 4 batched)",
+                           throughput.mode.name, throughput.count1, throughput.count4, throughput.count4Batched))
+            }
+        }
+
+        // The denoiser's rate: FLOPs at the median prompt length over the median call.
+        let config = engine.model.config.denoiser
+        var lengths: [Int] = []
+        for prompt in settings.prompts {
+            do { lengths.append(try engine.tokenize(prompt).count) } catch { throw .pipeline(error) }
+        }
+        let textLength = lengths.sorted()[lengths.count / 2]
+        let calls = modes.flatMap(\.allCallMilliseconds)
+        var denoiser: Report.DenoiserRate?
+        if let median = Statistics.median(calls) {
+            denoiser = Report.DenoiserRate(
+                flopsPerCall: config.flopsPerCall(height: size.height, width: size.width, textLength: textLength),
+                textLength: textLength, callMedianMilliseconds: median, calls: calls.count)
+        }
+        var sgemm: SgemmReference?
+        if settings.sgemm {
+            let products = config.matrixProducts(height: size.height, width: size.width, textLength: textLength)
+            sgemm = SgemmReference.measure(products, threads: settings.threads, minSeconds: settings.sgemmMinSeconds)
+            if let sgemm {
+                log(String(format: "sgemm: %.1f GFLOPS FLOP-weighted at the denoiser's shapes, %.1f at 1024³",
+                           sgemm.weightedGFLOPS, sgemm.square1024GFLOPS))
+            }
+        }
+
+        let setup = Report.Setup(
+            model: engine.info.name, modelSHA256: engine.info.sha256, size: size, prompts: settings.prompts,
+            seeds: settings.seeds, runs: settings.runs, fullRuns: settings.fullRuns, warmup: settings.warmup,
+            modes: settings.modes.map(\.name))
+        var report = Report(
+            modes: modes, throughput: throughput, denoiser: denoiser, sgemm: sgemm,
+            peakRSSMiB: ProcessMemory.peakResidentMiB(), weightsMiB: Double(engine.info.fileSize) / 1_048_576,
+            environment: environment, setup: setup)
+        report.firstImages = firstImages
+        return report
+    }
+
+    /// One generation of `count` images; returns the result and its end-to-end time.
+    func generate(
+        on engine: StrobeEngine, _ mode: BenchMode, prompt: String, seed: UInt64, count: Int = 1
+    ) async throws(BenchError) -> (GenerationResult, Double) {
+        let config = GenerationConfig(
+            prompt: prompt, aspectRatio: settings.aspectRatio, size: settings.size, seed: seed,
+            sampler: mode.sampler, steps: mode.steps, count: count, threads: settings.threads)
+        let clock = ContinuousClock(), start = clock.now
+        do {
+            let result = try await engine.generate(config)
+            return (result, Statistics.milliseconds(clock.now - start))
+        } catch {
+            throw .pipeline(error)
+        }
+    }
+
+    /// Warm-up and timed runs of one mode; returns its result and the first timed run's PNG.
+    func measure(_ mode: BenchMode) async throws(BenchError) -> (Report.ModeResult, [UInt8]?) {
+        for _ in 0..<settings.warmup {
+            _ = try await generate(on: engine, mode, prompt: settings.prompts[0], seed: settings.seeds[0])
+        }
+        var totals: [Double] = [], stages: [String: [Double]] = [:], calls: [[Double]] = [], lengths: [Int] = []
+        var first: [UInt8]?
+        for index in 0..<settings.runs(for: mode) {
+            let (prompt, seed) = settings.input(index)
+            let (result, total) = try await generate(on: engine, mode, prompt: prompt, seed: seed)
+            if index == 0 { first = result.images.first?.png }
+            totals.append(total)
+            let t = result.timings
+            let ms = Statistics.milliseconds
+            let values: [String: Double] = [
+                "tokenize": ms(t.tokenize), "encode": ms(t.encodeText), "noise": ms(t.noise),
+                "denoise": ms(t.denoising), "decode": ms(t.decode.reduce(.zero, +)), "png": ms(t.png.reduce(.zero, +)),
+            ]
+            for (key, value) in values { stages[key, default: []].append(value) }
+            calls.append(t.denoiserCalls.map(ms))
+            lengths.append(result.plan.tokenIDs.count)
+        }
+        let perCall = (0..<mode.steps).map { i in Statistics.median(calls.compactMap { i < $0.count ? $0[i] : nil }) ?? 0 }
+        let result = Report.ModeResult(
+            mode: mode, runMilliseconds: totals, stages: stages.compactMapValues(Statistics.median),
+            callMilliseconds: perCall, allCallMilliseconds: calls.flatMap { $0 }, textLengths: lengths)
+        return (result, first)
+    }
+
+    /// Images per second of ``BenchMode/throughput`` with 1 and 4 images per request; count 1
+    /// reuses that mode's result when it ran.
+    func measureThroughput(count1 measured: Report.ModeResult?) async throws(BenchError) -> Report.Throughput {
+        let mode = BenchMode.throughput
+        let runs = max(1, min(settings.runs, 3))
+        let count1: Double
+        if let measured {
+            count1 = 1000 / measured.medianMilliseconds
+        } else {
+            let (result, _) = try await measure(mode)
+            count1 = 1000 / result.medianMilliseconds
+        }
+        let batched: StrobeEngine
+        do {
+            let file = try WeightsFile(path: engine.info.path)
+            batched = try StrobeEngine(file: file, model: engine.model, sha256: engine.info.sha256, maxBatch: 4)
+        } catch let error as WeightsError {
+            throw .pipeline(.weights(error))
+        } catch let error as PipelineError {
+            throw .pipeline(error)
+        } catch {
+            throw .invalidSetting("\(error)")
+        }
+        var rates: [Double] = []
+        for target in [engine, batched] {
+            for _ in 0..<settings.warmup {
+                _ = try await generate(on: target, mode, prompt: settings.prompts[0], seed: settings.seeds[0], count: 4)
+            }
+            var times: [Double] = []
+            for index in 0..<runs {
+                let (prompt, seed) = settings.input(index)
+                times.append(try await generate(on: target, mode, prompt: prompt, seed: seed, count: 4).1)
+            }
+            rates.append(4000 / Statistics.median(times)!)
+        }
+        return Report.Throughput(mode: mode, count1: count1, count4: rates[0], count4Batched: rates[1], runs: runs)
+    }
+}
