@@ -62,7 +62,7 @@ extension Report {
             }
         }
         lines.append("")
-        lines.append("peak resident memory \(format(peakRSSMiB, 1)) MiB; weights file \(format(weightsMiB, 1)) MiB")
+        lines.append("peak resident memory (load and one image at a time) \(format(peakRSSMiB, 1)) MiB; weights file \(format(weightsMiB, 1)) MiB")
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -152,7 +152,8 @@ public struct Report: Encodable, Sendable {
     public var denoiser: DenoiserRate?
     /// sgemm at the denoiser's shapes and at 1024³, when measured.
     public var sgemm: SgemmReference?
-    /// Peak resident memory of the process, MiB.
+    /// Peak resident memory of the process (`VmHWM`) while loading the model and generating one
+    /// image at a time, MiB (before the throughput and sgemm runs).
     public var peakRSSMiB: Double
     /// The weights file's size, MiB.
     public var weightsMiB: Double

@@ -46,11 +46,16 @@ public final class WeightsFile: Sendable {
     }
 
     /// The tensor `name` converted to fp32, or `nil` if the file has no such tensor.
+    ///
+    /// The mapped pages of its bytes are released afterwards (they are read again from the file
+    /// if asked for again), so converting a whole model never holds it twice in memory.
     public func tensor(_ name: String) -> Tensor? {
         guard let info = tensors[name] else { return nil }
-        let raw = UnsafeRawBufferPointer(rebasing: file.bytes[
-            (dataOffset + info.byteRange.lowerBound)..<(dataOffset + info.byteRange.upperBound)])
-        return Tensor(shape: info.shape, storage: WeightsDType.decode(raw, as: info.dtype))
+        let range = (dataOffset + info.byteRange.lowerBound)..<(dataOffset + info.byteRange.upperBound)
+        let raw = UnsafeRawBufferPointer(rebasing: file.bytes[range])
+        let tensor = Tensor(shape: info.shape, storage: WeightsDType.decode(raw, as: info.dtype))
+        file.releasePages(in: range)
+        return tensor
     }
 
     /// Checks that the file holds exactly `expected` tensors with those shapes (rule 10), and
