@@ -4,9 +4,12 @@
 // them (see the README's "Reliability: fuzzing and sanitizers").
 import PackageDescription
 
-/// SwiftPM names a path dependency after its folder, so the root package's identity is the name
-/// of the folder this repository was cloned into.
-let strobe = String(Context.packageDirectory.split(separator: "/").dropLast().last ?? "strobe").lowercased()
+/// SwiftPM names a path dependency after its folder (lowercased, without a `.git` suffix), so the
+/// root package's identity is the name of the folder this repository was cloned into.
+let strobe: String = {
+    let folder = String(Context.packageDirectory.split(separator: "/").dropLast().last ?? "strobe").lowercased()
+    return folder.hasSuffix(".git") ? String(folder.dropLast(4)) : folder
+}()
 
 let package = Package(
     name: "StrobeFuzz",
