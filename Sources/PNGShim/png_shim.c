@@ -2,6 +2,7 @@
 
 #include <png.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -220,6 +221,31 @@ static void copy_texts(png_structp png, png_infop info, strobe_png_image *image)
     }
 }
 
+// libpng allocates a chunk's declared length (up to 2 GiB) before it reads the chunk's data, so
+// a few hostile bytes could make it allocate gigabytes. The whole input is here: every chunk up
+// to IEND must fit in it. Returns 0 with a message otherwise. (A file that ends early in other
+// ways is left to libpng, which reports it.)
+static int chunks_fit(const uint8_t *data, size_t size, char *message, size_t message_capacity) {
+    size_t offset = 8;
+    while (size - offset >= 8) {  // a whole chunk header (length, type) is left
+        const uint8_t *chunk = data + offset;
+        uint32_t length = (uint32_t)chunk[0] << 24 | (uint32_t)chunk[1] << 16 |
+                          (uint32_t)chunk[2] << 8 | (uint32_t)chunk[3];
+        size_t left = size - offset - 8;  // the chunk's data and CRC must be in here
+        if (left < 4 || length > left - 4) {
+            char text[160];
+            snprintf(text, sizeof text,
+                     "truncated PNG: the chunk at byte %zu declares %u data bytes, but %zu remain",
+                     offset, length, left < 4 ? (size_t)0 : left - 4);
+            set_message(message, message_capacity, text);
+            return 0;
+        }
+        if (memcmp(chunk + 4, "IEND", 4) == 0) return 1;
+        offset += 12 + (size_t)length;
+    }
+    return 1;
+}
+
 strobe_png_status strobe_png_decode(const uint8_t *data, size_t size, uint64_t max_pixels,
                                     strobe_png_image **out, char *message,
                                     size_t message_capacity) {
@@ -229,6 +255,7 @@ strobe_png_status strobe_png_decode(const uint8_t *data, size_t size, uint64_t m
         set_message(message, message_capacity, "not a PNG file (bad signature)");
         return STROBE_PNG_ERROR;
     }
+    if (!chunks_fit(data, size, message, message_capacity)) return STROBE_PNG_ERROR;
     decode_context *context = (decode_context *)calloc(1, sizeof(decode_context));
     strobe_png_image *image = (strobe_png_image *)calloc(1, sizeof(strobe_png_image));
     if (context == NULL || image == NULL) {

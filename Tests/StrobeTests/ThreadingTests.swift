@@ -41,12 +41,21 @@ import Testing
         #expect(same, "PNG bytes differ between 1 and 2 threads")
     }
 
-    /// Small images (one tile per product) and 256x256 ones (several tiles per product).
+    /// Eight tasks at once on one loaded engine give the images each gives alone, byte for byte.
+    /// Small images (one tile per product) and 256x256 ones (several tiles per product); the
+    /// tasks differ in prompt (one empty), seed, sampler and thread count, and two of them run
+    /// the same configuration.
     @Test(arguments: [ImageSize(width: 48, height: 32), ImageSize(width: 256, height: 256)])
     func concurrentGenerationsMatchSequential(size: ImageSize) async throws {
-        let configs = (0..<3).map {
-            GenerationConfig(prompt: "birds over the sea", size: size, seed: UInt64(20 + $0), steps: size.width > 64 ? 1 : 4)
+        let prompts = ["birds over the sea", "a lighthouse on the left", "", "snowy peaks at dusk"]
+        var configs = (0..<7).map { i in
+            var config = GenerationConfig(
+                prompt: prompts[i % prompts.count], size: size, seed: UInt64(20 + i), steps: size.width > 64 ? 1 : 4)
+            config.sampler = i % 3 == 2 ? .full : .flash
+            config.threads = 1 + i % 2
+            return config
         }
+        configs.append(configs[0])
         var sequential: [[UInt8]] = []
         for config in configs { sequential.append(try await Self.engine.generate(config).images[0].png) }
         let concurrent = try await withThrowingTaskGroup(of: (Int, [UInt8]).self) { group in
@@ -59,5 +68,6 @@ import Testing
         }
         let same = concurrent == sequential
         #expect(same)
+        #expect(Set(sequential).count == 7, "the seven different configurations give seven different images")
     }
 }
