@@ -24,7 +24,10 @@ import Testing
     }
 
     @Test func convertedTensorsReleaseTheirPagesAndReadBackEqual() throws {
-        let path = ModelParityTests.directory.appendingPathComponent("random.safetensors").path
+        // A private copy: other tests running in parallel map the fixture itself.
+        let fixture = ModelParityTests.directory.appendingPathComponent("random.safetensors")
+        let path = try TemporaryFile.write(Array(try Data(contentsOf: fixture)))
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
         let file = try WeightsFile(path: path)
         let names = file.tensors.keys.sorted()
         let first = names.map { file.tensor($0)! }

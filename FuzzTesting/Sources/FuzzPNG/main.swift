@@ -6,6 +6,7 @@ import Strobe
 /// hostile header cannot make one run allocate gigabytes; the code path is the same.
 let maxPixels = 1 << 22
 
+/// Decodes `size` bytes at `data` as a PNG; always returns 0 (libFuzzer's convention).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzPNG(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))

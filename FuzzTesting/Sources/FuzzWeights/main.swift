@@ -1,8 +1,9 @@
-// libFuzzer entry point for the strict weights reader. The reader memory-maps a path, so each
-// input is written to one scratch file and opened from there the way `strobe` opens a model:
-// `StrobeEngine` does (container, `__metadata__`, Strobe's keys, architecture, tensor
-// names and shapes, fp32 conversion, tokenizer), then `WeightsFile` without Strobe's keys and
-// every tensor read. Any bytes must give a loaded value or a typed error, never a crash.
+// libFuzzer entry point for the strict weights reader. Each input goes through what
+// `StrobeEngine` does to load a model (container, `__metadata__`, Strobe's keys, architecture,
+// tensor names and shapes, fp32 conversion, tokenizer), then through `WeightsFile` without
+// Strobe's keys, with every tensor read. Any bytes must give a loaded value or a typed error,
+// never a crash, a leak or a memory error. The reader memory-maps a path, so each input is
+// written to one scratch file first.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -36,6 +37,7 @@ func writeScratch(_ data: UnsafePointer<UInt8>, _ size: Int) {
     }
 }
 
+/// Loads `size` bytes at `data` as a weights file; always returns 0 (libFuzzer's convention).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzWeights(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     writeScratch(data, size)
