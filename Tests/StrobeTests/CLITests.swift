@@ -106,6 +106,28 @@ import Testing
         #expect(one == two)
     }
 
+    /// `--batch 2` runs both images through each network call: the same files, each within the
+    /// last bits of its unbatched self; a batch outside 1...16 is a malformed option.
+    @Test func batchedCountMatchesUnbatched() throws {
+        let directory = try TemporaryFile.directory()
+        for (name, batch) in [("single.png", "1"), ("batched.png", "2")] {
+            let run = try Self.strobe(
+                ["generate", "dunes", "-o", name, "--count", "2", "-s", "5", "--batch", batch, "--no-metadata"] + Self.small,
+                in: directory)
+            #expect(run.status == 0, "stderr: \(run.stderr)")
+        }
+        #expect(try Self.files(directory) == ["batched-5.png", "batched-6.png", "single-5.png", "single-6.png"])
+        for seed in [5, 6] {
+            let single = try PNGCodec.read(from: directory.appendingPathComponent("single-\(seed).png").path)
+            let batched = try PNGCodec.read(from: directory.appendingPathComponent("batched-\(seed).png").path)
+            let worst = zip(single.image.pixels, batched.image.pixels).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst <= 1.0 / 255, "seed \(seed): pixels differ by up to \(worst * 255) levels")
+        }
+        let bad = try Self.strobe(["generate", "dunes", "-o", "x.png", "--batch", "0"] + Self.small, in: directory)
+        #expect(bad.status == 64 && bad.stderr.contains("--batch 0 is out of range"), "\(bad.status): \(bad.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("x.png").path))
+    }
+
     // Bad aspect ratios and step counts: BadInputCLITests (CLICase.options).
 
     @Test func badSize() throws {
