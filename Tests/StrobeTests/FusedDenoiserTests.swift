@@ -9,11 +9,7 @@ import Testing
 @Suite struct FusedDenoiserTests {
     @Test func fusedPathMatchesReferencePath() throws {
         let model = try StrobeModel(weights: try ModelParityTests.modelFile())
-        let expected = try ModelParityTests.goldenTensors()
-        let x = try #require(expected.tensor("forward.x"))                        // [C, H, W]
-        let y = x * -0.5 + 0.25
-        let batch = Ops.concat([x.reshaped([1] + x.shape), y.reshaped([1] + y.shape)], axis: 0)
-        let texts = [try #require(expected.tensor("text.0")), try #require(expected.tensor("text.2"))]
+        let (x, _, batch, texts) = try ModelParityTests.batchInputs()
         let denoiser = model.denoiser
         let cases: [(String, Tensor, TextConditioning)] = [
             ("one image", x, denoiser.prepare(text: texts[0])),

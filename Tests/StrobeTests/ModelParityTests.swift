@@ -87,15 +87,22 @@ import Testing
         }
     }
 
-    /// A batch gives each image what it gets alone, with one shared prompt or one prompt per
-    /// image (padded and masked).
-    @Test func denoiserBatchesAgreeWithSingleCalls() throws {
-        let model = try StrobeModel(weights: try Self.modelFile())
-        let expected = try Self.goldenTensors()
+    /// Two images (the golden input `x [C, H, W]` and `y = −x/2 + ¼`), stacked as `[2, C, H, W]`,
+    /// and two prompts' reference text states of different lengths.
+    static func batchInputs() throws -> (x: Tensor, y: Tensor, batch: Tensor, texts: [Tensor]) {
+        let expected = try goldenTensors()
         let x = try #require(expected.tensor("forward.x"))                       // [C, H, W]
         let y = x * -0.5 + 0.25
         let batch = Ops.concat([x.reshaped([1] + x.shape), y.reshaped([1] + y.shape)], axis: 0)
         let texts = [try #require(expected.tensor("text.0")), try #require(expected.tensor("text.2"))]
+        return (x, y, batch, texts)
+    }
+
+    /// A batch gives each image what it gets alone, with one shared prompt or one prompt per
+    /// image (padded and masked).
+    @Test func denoiserBatchesAgreeWithSingleCalls() throws {
+        let model = try StrobeModel(weights: try Self.modelFile())
+        let (x, y, batch, texts) = try Self.batchInputs()
         let (t, gap, beta) = (Float(0.6), Float(0.3), Float(0.5))
         let denoiser = model.denoiser
         func single(_ image: Tensor, _ text: Tensor) -> Tensor {
