@@ -69,14 +69,6 @@ enum FastMath {
         }
         return acc.sum()
     }
-
-    /// The largest of `count` (≥ 1) elements.
-    @inlinable @inline(__always)
-    static func max(_ src: UnsafePointer<Float>, count: Int) -> Float {
-        var m = src[0]
-        for i in 1..<Swift.max(1, count) where src[i] > m { m = src[i] }
-        return m
-    }
 }
 
 /// A lane-wise function, as a type so that kernels specialise and inline it.
@@ -90,25 +82,5 @@ extension FastMath {
     @usableFromInline struct Identity: LaneFunction {
         @inlinable init() {}
         @inlinable @inline(__always) func callAsFunction(_ v: V) -> V { v }
-    }
-
-    /// `v²`.
-    @usableFromInline struct Square: LaneFunction {
-        @inlinable init() {}
-        @inlinable @inline(__always) func callAsFunction(_ v: V) -> V { v * v }
-    }
-
-    /// `v · factor`.
-    @usableFromInline struct Scale: LaneFunction {
-        @usableFromInline let factor: V
-        @inlinable init(_ factor: Float) { self.factor = V(repeating: factor) }
-        @inlinable @inline(__always) func callAsFunction(_ v: V) -> V { v * factor }
-    }
-
-    /// `e^(v − shift)`.
-    @usableFromInline struct ShiftedExp: LaneFunction {
-        @usableFromInline let shift: V
-        @inlinable init(_ shift: Float) { self.shift = V(repeating: shift) }
-        @inlinable @inline(__always) func callAsFunction(_ v: V) -> V { FastMath.exp(v - shift) }
     }
 }
