@@ -215,20 +215,25 @@ public final class StrobeEngine: Sendable {
         let batches = stride(from: 0, to: plan.count, by: maxBatch).map { $0..<min($0 + maxBatch, plan.count) }
         let totalCalls = batches.count * plan.steps
         var samples: [Tensor] = []                                                 // x₀ per image, [C, H, W]
+        var workspace: DenoiserWorkspace?
         for batch in batches {
             try checkCancelled()
             let noise = try stage(&timings.noise) { () throws(PipelineError) -> Tensor in
                 Self.noise(seeds: Array(plan.seeds[batch]), shape: shape)          // [B, C, H, W]
             }
             var x = noise
-            // Buffers for this batch and size, planned once and reused by every step.
-            let workspace = model.denoiser.makeWorkspace(batch: batch.count, height: shape[1], width: shape[2])
+            // Buffers for this batch size, planned once and reused by every step and every batch
+            // of the same size (only a smaller last batch gets its own).
+            if workspace?.batch != batch.count {
+                workspace = model.denoiser.makeWorkspace(batch: batch.count, height: shape[1], width: shape[2])
+            }
+            let planned = workspace!
             for (index, step) in plan.sampler.schedule.enumerated() {
                 var call = Duration.zero
                 x = try stage(&call) { () throws(PipelineError) -> Tensor in
                     let u = model.denoiser.velocity(
                         x: x, t: step.t, gap: step.gap, beta: beta, conditioning: conditioning,
-                        workspace: workspace)                                          // [B, C, H, W]
+                        workspace: planned)                                            // [B, C, H, W]
                     return plan.sampler.update(x, velocity: u, step: step)
                 }
                 timings.denoiserCalls.append(call)
