@@ -404,8 +404,9 @@ class StrobeModel(nn.Module):
 
     @torch.no_grad()
     def reset_parameters(self, generator: torch.Generator | None = None, std: float = 0.02):
-        """Small random weights; norms one; the adaLN and output layers zero (adaLN-zero)."""
-        for name, p in self.named_parameters():
+        """Denoiser: small random weights (`std`), norms one, the adaLN and output layers zero
+        (adaLN-zero). Text encoder: `reset_text_encoder`."""
+        for name, p in self.denoiser.named_parameters():
             if name.endswith("norm.weight"):
                 p.fill_(1.0)
             elif name.endswith("bias") and p.dim() == 1:
@@ -415,6 +416,27 @@ class StrobeModel(nn.Module):
         for module in [*(b.mod for b in self.denoiser.blocks), self.denoiser.final_mod, self.denoiser.final_linear]:
             module.weight.zero_()
             module.bias.zero_()
+        self.reset_text_encoder(generator)
+
+    @torch.no_grad()
+    def reset_text_encoder(self, generator: torch.Generator | None = None):
+        """T5's own initialisation, scaled by fan-in: embeddings N(0, 1); q N(0, (Dt·Dk)^−½);
+        k, v, wi N(0, Dt^−½); o N(0, (Ht·Dk)^−½); wo N(0, d_ff^−½); position buckets N(0, Dt^−½);
+        norms one. Also used to restart the encoder of a teacher that had learned to ignore its
+        captions (scripts/train.py --teacher-init), whose pooled captions had collapsed to nearly
+        one direction."""
+        cfg = self.cfg.text
+        inner = cfg.num_heads * cfg.d_kv
+        stds = {"embed.weight": 1.0, "relative_bias.weight": cfg.d_model ** -0.5,
+                "attn.q.weight": (cfg.d_model * cfg.d_kv) ** -0.5, "attn.k.weight": cfg.d_model ** -0.5,
+                "attn.v.weight": cfg.d_model ** -0.5, "attn.o.weight": inner ** -0.5,
+                "wi_0.weight": cfg.d_model ** -0.5, "wi_1.weight": cfg.d_model ** -0.5, "wo.weight": cfg.d_ff ** -0.5}
+        for name, p in self.text_encoder.named_parameters():
+            if name.endswith("norm.weight"):
+                p.fill_(1.0)
+                continue
+            key = next(k for k in stds if name.endswith(k))
+            p.normal_(0.0, stds[key], generator=generator)
 
     @torch.no_grad()
     def randomize(self, generator: torch.Generator, scale: float = 0.5):

@@ -5,7 +5,8 @@
 Stages, each resumed from the newest checkpoint in RUN_DIR:
 1. tokenizer: a SentencePiece unigram model trained on captions from the scene grammar.
 2. teacher:   flow matching (gap 0, β = 1) with 10 % caption dropout — the "full" model, sampled
-              with two-pass classifier-free guidance.
+              with two-pass classifier-free guidance. A quarter of its times lie at the noise end
+              (`near_noise`), where the caption decides the picture.
 3. tvm:       Terminal Velocity Matching from the teacher's weights: a terminal-velocity term
               through a forward-mode JVP (gradients flow through it) against an EMA target
               (rate 0.99), plus a flow-matching term with the guided target w·v + (1 − w)·u_uncond,
@@ -86,12 +87,30 @@ def logit_normal(n: int, mean: float, std: float) -> torch.Tensor:
     return torch.sigmoid(torch.randn(n) * std + mean)
 
 
+def near_noise(b: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Which of b samples are drawn at the noise end, and their t: 10 % exactly 1, 15 % U(0.9, 1).
+
+    In pixel space a 256² image's global colours survive almost any noise (a sky's mean over
+    ~10⁵ values is readable from x_t up to t ≈ 0.998), so only at t ≈ 1 does the caption decide
+    them. Every sampler starts at exactly t = 1; a logit-normal t almost never goes there (under
+    0.1 % above 0.97), and a teacher trained without this share ignored its captions."""
+    u = torch.rand(b)
+    t = torch.where(u < 0.10, torch.ones(b), 1 - 0.1 * torch.rand(b))
+    return u < 0.25, t
+
+
+def teacher_times(b: int, t_mean: float, t_std: float) -> torch.Tensor:
+    """t ~ sigmoid(N(t_mean, t_std)), with a quarter of the batch at the noise end (`near_noise`)."""
+    chosen, t_noise = near_noise(b)
+    return torch.where(chosen, t_noise, logit_normal(b, t_mean, t_std))
+
+
 def teacher_loss(model: StrobeModel, x0, ids, mask, t_mean: float, t_std: float):
     """Flow matching on u = (x_t − x̂)/max(t, t_min) against v = ε − x₀ (gap 0, β = 1).
-    t ~ sigmoid(N(t_mean, t_std)); pixel-space models need a noise-heavy t (JiT uses the
-    equivalent of mean +0.8, std 0.8 at 256², where global structure is decided)."""
+    t from `teacher_times`; pixel-space models need a noise-heavy t (JiT uses the equivalent of
+    mean +0.8, std 0.8 at 256², where global structure is decided)."""
     b = x0.shape[0]
-    t = logit_normal(b, t_mean, t_std)
+    t = teacher_times(b, t_mean, t_std)
     eps = torch.randn_like(x0)
     x_t = (1 - t)[:, None, None, None] * x0 + t[:, None, None, None] * eps
     text = model.encode_text(ids, mask)
@@ -101,14 +120,23 @@ def teacher_loss(model: StrobeModel, x0, ids, mask, t_mean: float, t_std: float)
 
 def sample_gap_times(b: int, s_mean: float = -0.4):
     """TVM's gap*: gap = sigmoid(N(−0.8, 1)); s = sigmoid(N(s_mean, 1)) truncated to s ≤ 1 − gap;
-    t = s + gap; and an independent s′ ~ sigmoid(N(s_mean, 1)) for the flow-matching term."""
+    t = s + gap; and an independent s′ ~ sigmoid(N(s_mean, 1)) for the flow-matching term; each
+    with a share at the noise end (below)."""
     gap = logit_normal(b, -0.8, 1.0)
     normal = torch.distributions.Normal(s_mean, 1.0)
     upper = normal.cdf(torch.logit(1 - gap))
     s = torch.sigmoid(normal.icdf((torch.rand(b) * upper).clamp(1e-6, 1 - 1e-6)))
     s = torch.minimum(s, 1 - gap)
     t = (s + gap).clamp(max=1.0)
-    return t, s, logit_normal(b, s_mean, 1.0)
+    # A quarter of the jumps start at t = 1 with a flash sampler's first gap (1, ½, ¼ or ⅛), where
+    # every image's layout and colours are decided; the flow-matching term gets the noise end too.
+    first = torch.rand(b) < 0.25
+    first_gap = torch.tensor([1.0, 0.5, 0.25, 0.125])[torch.randint(4, (b,))]
+    t = torch.where(first, torch.ones(b), t)
+    s = torch.where(first, 1 - first_gap, s)
+    chosen, s2_noise = near_noise(b)
+    s2 = torch.where(chosen, s2_noise, logit_normal(b, s_mean, 1.0))
+    return t, s, s2
 
 
 def tvm_loss(model: StrobeModel, target: StrobeModel, x0, ids, mask, empty_ids, empty_mask, s_mean: float):
@@ -237,6 +265,9 @@ def main():
     parser.add_argument("--checkpoint-minutes", type=float, default=5.0)
     parser.add_argument("--no-bf16", dest="bf16", action="store_false")
     parser.add_argument("--stages", default="teacher,tvm")
+    parser.add_argument("--teacher-init", metavar="CKPT",
+                        help="start the teacher from CKPT's EMA denoiser with a freshly initialised text encoder "
+                             "(used once, when RUN_DIR has no teacher checkpoint yet)")
     parser.add_argument("--log-every", type=int, default=20)
     parser.add_argument("--teacher-t-mean", type=float, default=0.8)
     parser.add_argument("--teacher-t-std", type=float, default=0.8)
@@ -256,7 +287,14 @@ def main():
 
     weights = None
     if "teacher" in args.stages:
-        weights = run_stage("teacher", args, cfg, sp, None)
+        init = None
+        if args.teacher_init:
+            # Keeps a previous teacher's image prior and starts its text encoder afresh.
+            warm = StrobeModel(cfg)
+            warm.load_state_dict(torch.load(args.teacher_init, weights_only=False)["ema"])
+            warm.reset_text_encoder(torch.Generator().manual_seed(0))
+            init = warm.state_dict()
+        weights = run_stage("teacher", args, cfg, sp, init)
     if "tvm" in args.stages:
         if weights is None:
             weights = torch.load(os.path.join(args.workdir, "teacher.ckpt"), weights_only=False)["ema"]

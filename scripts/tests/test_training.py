@@ -1,0 +1,64 @@
+"""Tests of the training recipe's time sampling and initialisation; needs torch.
+
+    .venv/bin/python -m pytest scripts/tests/test_training.py
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+from strobe_model import DenoiserConfig, ModelConfig, StrobeModel, TextEncoderConfig  # noqa: E402
+from train import near_noise, sample_gap_times, teacher_times  # noqa: E402
+
+N = 40_000
+
+
+def test_teacher_times_put_a_quarter_at_the_noise_end():
+    torch.manual_seed(0)
+    t = teacher_times(N, 0.8, 0.8)
+    assert ((t > 0) & (t <= 1)).all()
+    exact = (t == 1).float().mean().item()
+    assert 0.09 < exact < 0.11
+    # The logit-normal part alone puts under 3 % above 0.9; with the share, about 27 %.
+    assert 0.24 < (t >= 0.9).float().mean().item() < 0.31
+
+
+def test_near_noise_times_lie_in_the_last_tenth():
+    torch.manual_seed(1)
+    chosen, t = near_noise(N)
+    assert 0.23 < chosen.float().mean().item() < 0.27
+    assert ((t >= 0.9) & (t <= 1)).all()
+
+
+def test_gap_times_are_ordered_and_include_first_flash_jumps():
+    torch.manual_seed(2)
+    t, s, s2 = sample_gap_times(N)
+    assert (s <= t).all() and (s >= 0).all() and (t <= 1).all()
+    assert ((s2 > 0) & (s2 <= 1)).all()
+    at_one = t == 1
+    assert 0.24 < at_one.float().mean().item() < 0.30
+    gaps = set(torch.round((t - s)[at_one] * 1000).int().tolist())
+    assert {1000, 500, 250, 125} <= gaps
+    assert 0.09 < (s2 == 1).float().mean().item() < 0.11
+
+
+def test_text_encoder_init_keeps_captions_apart():
+    """T5's initialisation: unit-variance embeddings, and different token sequences pool to
+    different directions (a collapsed encoder gives cosines of 0.98 and more)."""
+    cfg = ModelConfig(text=TextEncoderConfig(vocab_size=64), denoiser=DenoiserConfig(depth=1))
+    model = StrobeModel(cfg)
+    model.reset_parameters(torch.Generator().manual_seed(0))
+    ids = torch.tensor([[5, 6, 7, 1], [8, 9, 10, 1], [11, 12, 13, 1], [20, 30, 40, 1]])
+    mask = torch.ones_like(ids, dtype=torch.bool)
+    with torch.no_grad():
+        pooled = torch.nn.functional.normalize(model.encode_text(ids, mask).mean(1), dim=-1)
+    cosine = pooled @ pooled.T
+    off_diagonal = cosine[~torch.eye(4, dtype=torch.bool)]
+    assert off_diagonal.max().item() < 0.9
+    assert model.text_encoder.embed.weight.std().item() > 0.9
