@@ -66,4 +66,37 @@ import Testing
             #expect(psnr >= minimumPSNR, "\(sampler) seed \(seed): PSNR \(psnr) dB, max abs diff \(maxAbs)")
         }
     }
+
+    /// Mean brightness (0…1, all three planes) of rows `rows` of a planar `[3, H, W]` image.
+    static func brightness(_ image: RGBImage, rows: Range<Int>) -> Double {
+        var sum = 0.0
+        for plane in 0..<3 {
+            for y in rows {
+                let start = (plane * image.height + y) * image.width
+                for x in 0..<image.width { sum += Double(image.pixels[start + x]) }
+            }
+        }
+        return sum / Double(3 * rows.count * image.width)
+    }
+
+    /// The shipped model follows its prompts where the picture is decided: with the same noise,
+    /// a night sky is darker than a noon sky, and snow lies brighter than a forest, for every seed.
+    @Test func promptsDecideTimeOfDayAndTerrain() async throws {
+        let engine = try StrobeEngine(modelPath: Self.modelPath)
+        let size = ImageSize(width: 256, height: 256)
+        func image(_ prompt: String, _ seed: UInt64) async throws -> RGBImage {
+            try await engine.generate(GenerationConfig(prompt: prompt, size: size, seed: seed)).images[0].image
+        }
+        let sky = 0..<96, ground = 192..<256
+        for seed: UInt64 in [1, 2, 3] {
+            let noon = Self.brightness(try await image("a lake at noon", seed), rows: sky)
+            let night = Self.brightness(try await image("a lake at night", seed), rows: sky)
+            print("seed \(seed): sky brightness noon \(noon), night \(night)")
+            #expect(noon - night >= 0.2, "seed \(seed): noon sky \(noon), night sky \(night)")
+            let snow = Self.brightness(try await image("snowy mountains at noon", seed), rows: ground)
+            let forest = Self.brightness(try await image("a forest at noon", seed), rows: ground)
+            print("seed \(seed): ground brightness snow \(snow), forest \(forest)")
+            #expect(snow - forest >= 0.1, "seed \(seed): snowy ground \(snow), forest ground \(forest)")
+        }
+    }
 }
