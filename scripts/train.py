@@ -11,6 +11,8 @@ Stages, each resumed from the newest checkpoint in RUN_DIR:
               through a forward-mode JVP (gradients flow through it) against an EMA target
               (rate 0.99), plus a flow-matching term with the guided target w·v + (1 − w)·u_uncond,
               both weighted 1/w²; constant w; gap* time sampling; AdamW(1e-4, β = (0.9, 0.95)).
+Both stages' flow-matching terms weigh the pixels objects cover 1 + --object-weight times
+(`pixel_weights`): objects are about 3 % of a picture and were not learned without it.
 Checkpoints (RUN_DIR/teacher.ckpt, RUN_DIR/tvm.ckpt) are written every few minutes and at the
 end of a stage; a killed run loses at most that much. scripts/export.py turns a checkpoint into
 the shipped weights file. Datasets are rendered on the fly; nothing here belongs in git.
@@ -32,7 +34,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from strobe_model import DenoiserConfig, ModelConfig, StrobeModel, TextEncoderConfig  # noqa: E402
-from scenes import ASPECT_SIZES, caption, render, sample_scene  # noqa: E402
+from scenes import ASPECT_SIZES, caption, render_with_object_mask, sample_scene  # noqa: E402
 from strobe_sampling import tokenize  # noqa: E402
 
 GUIDANCE = 2.0          # the constant w of the flash model (β = 1/w)
@@ -58,7 +60,8 @@ def train_tokenizer(path: str, vocab_size: int, seed: int = 0) -> None:
 
 
 class Batches:
-    """Endless batches of (pixels [B, 3, H, W] in [−1, 1], captions); one aspect ratio a batch."""
+    """Endless batches of (pixels [B, 3, H, W] in [−1, 1], object masks [B, 1, H, W] bool, captions);
+    one aspect ratio a batch."""
 
     def __init__(self, batch: int, seed: int):
         self.batch = batch
@@ -67,16 +70,17 @@ class Batches:
 
     def next(self):
         width, height = ASPECT_SIZES[self.ratios[self.rng.integers(len(self.ratios))]]
-        images, texts = [], []
+        images, masks, texts = [], [], []
         for _ in range(self.batch):
             scene = sample_scene(self.rng)
             texts.append(caption(scene, self.rng))
-            image = render(scene, width, height, int(self.rng.integers(2**31)))
+            image, mask = render_with_object_mask(scene, width, height, int(self.rng.integers(2**31)))
             if not np.isfinite(image).all():
                 raise ValueError(f"the renderer made non-finite pixels for {scene} at {width}x{height}")
             images.append(image)
+            masks.append(mask)
         x = torch.from_numpy(np.stack(images)).float() * 2 - 1
-        return x, texts
+        return x, torch.from_numpy(np.stack(masks))[:, None], texts
 
 
 # ---------------------------------------------------------------------------------------------
@@ -105,17 +109,34 @@ def teacher_times(b: int, t_mean: float, t_std: float) -> torch.Tensor:
     return torch.where(chosen, t_noise, logit_normal(b, t_mean, t_std))
 
 
-def teacher_loss(model: StrobeModel, x0, ids, mask, t_mean: float, t_std: float):
-    """Flow matching on u = (x_t − x̂)/max(t, t_min) against v = ε − x₀ (gap 0, β = 1).
-    t from `teacher_times`; pixel-space models need a noise-heavy t (JiT uses the equivalent of
-    mean +0.8, std 0.8 at 256², where global structure is decided)."""
+def pixel_weights(objects: torch.Tensor, object_weight: float) -> torch.Tensor:
+    """Per-pixel loss weights [B, 1, H, W] from object masks [B, 1, H, W]: 1 + object_weight on
+    pixels an object changed, 1 elsewhere.
+
+    Objects cover about 3 % of a picture. Unweighted, a teacher trained on 39k samples learned
+    skies and terrain but placed nothing: its x̂ at t = 1 for "a red balloon on the left" differed
+    from the balloon-free prompt's equally in all three thirds of the image, where the renders'
+    mean differs only in the left third."""
+    return 1 + object_weight * objects.float()
+
+
+def weighted_mean(err: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Each sample's mean of err [B, C, H, W] under weights [B, 1, H, W] → [B], normalised so that
+    uniform weights give the plain mean."""
+    return (err * weights).sum((1, 2, 3)) / (weights.sum((1, 2, 3)) * err.shape[1])
+
+
+def teacher_loss(model: StrobeModel, x0, weights, ids, mask, t_mean: float, t_std: float):
+    """Flow matching on u = (x_t − x̂)/max(t, t_min) against v = ε − x₀ (gap 0, β = 1), weighted per
+    pixel (`pixel_weights`). t from `teacher_times`; pixel-space models need a noise-heavy t (JiT
+    uses the equivalent of mean +0.8, std 0.8 at 256², where global structure is decided)."""
     b = x0.shape[0]
     t = teacher_times(b, t_mean, t_std)
     eps = torch.randn_like(x0)
     x_t = (1 - t)[:, None, None, None] * x0 + t[:, None, None, None] * eps
     text = model.encode_text(ids, mask)
     u = model.denoiser.velocity(x_t, t, torch.zeros(b), torch.ones(b), text, mask)
-    return (u.float() - (eps - x0)).pow(2).mean()
+    return weighted_mean((u.float() - (eps - x0)).pow(2), weights).mean()
 
 
 def sample_gap_times(b: int, s_mean: float = -0.4):
@@ -139,7 +160,9 @@ def sample_gap_times(b: int, s_mean: float = -0.4):
     return t, s, s2
 
 
-def tvm_loss(model: StrobeModel, target: StrobeModel, x0, ids, mask, empty_ids, empty_mask, s_mean: float):
+def tvm_loss(model: StrobeModel, target: StrobeModel, x0, weights, ids, mask, empty_ids, empty_mask, s_mean: float):
+    """Terminal-velocity term plus the guided flow-matching term (weighted per pixel, as the
+    teacher's loss), both scaled by 1/w²; returns (loss, terminal, fm)."""
     b = x0.shape[0]
     t, s, s2 = sample_gap_times(b, s_mean)
     beta = torch.full((b,), 1.0 / GUIDANCE)
@@ -170,7 +193,7 @@ def tvm_loss(model: StrobeModel, target: StrobeModel, x0, ids, mask, empty_ids, 
     # Flow matching at gap 0 against the guided velocity.
     u = model.denoiser.velocity(x_s2, s2, torch.zeros(b), beta, text, mask)
     v_target = w * (eps - x0) + (1 - w) * u_uncond
-    fm = ((u.float() - v_target) * beta[:, None, None, None]).pow(2).flatten(1).mean(1)
+    fm = weighted_mean(((u.float() - v_target) * beta[:, None, None, None]).pow(2), weights)
     return (terminal + fm).mean(), terminal.mean().item(), fm.mean().item()
 
 
@@ -220,16 +243,18 @@ def run_stage(stage: str, args, cfg: ModelConfig, sp, init: dict | None):
     last_save = time.time()
     while state["seconds"] < budget:
         start = time.time()
-        x0, texts = data.next()
+        x0, objects, texts = data.next()
         if stage == "teacher":
             texts = ["" if r < CAPTION_DROPOUT else c for r, c in zip(np.random.rand(len(texts)), texts)]
         ids, mask = tokenize(sp, texts, cfg.max_prompt_tokens)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
             if stage == "teacher":
-                loss = teacher_loss(model, x0, ids, mask, args.teacher_t_mean, args.teacher_t_std)
+                loss = teacher_loss(model, x0, pixel_weights(objects, args.object_weight), ids, mask,
+                                    args.teacher_t_mean, args.teacher_t_std)
                 parts = {}
             else:
-                loss, terminal, fm = tvm_loss(model, target, x0, ids, mask, empty_ids, empty_mask, args.tvm_s_mean)
+                loss, terminal, fm = tvm_loss(model, target, x0, pixel_weights(objects, args.object_weight), ids, mask,
+                                              empty_ids, empty_mask, args.tvm_s_mean)
                 parts = {"terminal": terminal, "fm": fm}
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -269,6 +294,8 @@ def main():
                         help="start the teacher from CKPT's EMA denoiser with a freshly initialised text encoder "
                              "(used once, when RUN_DIR has no teacher checkpoint yet)")
     parser.add_argument("--log-every", type=int, default=20)
+    parser.add_argument("--object-weight", type=float, default=10.0,
+                        help="extra loss weight of the pixels objects cover (flow-matching terms; 0: none)")
     parser.add_argument("--teacher-t-mean", type=float, default=0.8)
     parser.add_argument("--teacher-t-std", type=float, default=0.8)
     parser.add_argument("--tvm-s-mean", type=float, default=0.4,

@@ -41,6 +41,17 @@ def _vignette(width: int, height: int) -> np.ndarray:
 
 
 def render(scene: Scene, width: int, height: int, seed: int) -> np.ndarray:
+    return _render(scene, width, height, seed, want_mask=False)[0]
+
+
+def render_with_object_mask(scene: Scene, width: int, height: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """`render` plus a bool mask [H, W] of the pixels the objects changed (bodies, lit windows,
+    beams, reflections): training weights them up (scripts/train.py --object-weight)."""
+    image, mask = _render(scene, width, height, seed, want_mask=True)
+    return image, mask
+
+
+def _render(scene: Scene, width: int, height: int, seed: int, want_mask: bool) -> tuple[np.ndarray, np.ndarray | None]:
     if width < 16 or height < 16:
         raise ValueError(f"image size {width}x{height} too small (at least 16x16)")
     rng = np.random.default_rng(seed)
@@ -61,7 +72,9 @@ def render(scene: Scene, width: int, height: int, seed: int) -> np.ndarray:
     draw_sky(img, f)
     for step in steps:
         step(img)
+    before = img.copy() if want_mask else None
     draw_objects(img, f)
+    mask = None if before is None else np.abs(img - before).max(axis=2) > 1e-3
     img *= _vignette(width, height)[..., None]
     np.clip(img, 0.0, 1.0, out=img)
-    return np.ascontiguousarray(img.transpose(2, 0, 1))
+    return np.ascontiguousarray(img.transpose(2, 0, 1)), mask

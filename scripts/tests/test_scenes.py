@@ -14,7 +14,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from scenes import (ASPECT_SIZES, ATTRIBUTE_VALUES, HELDOUT, Scene, SceneObject,  # noqa: E402
                     caption, complete_scene, heldout_scenes, is_heldout, parse_caption, render,
-                    sample_scene)
+                    render_with_object_mask, sample_scene)
 from scenes.png import png_bytes, to_uint8  # noqa: E402
 
 N_DRAWS = 10_000
@@ -148,6 +148,23 @@ def test_objects_change_their_third():
         diff = np.abs(render(with_house, 288, 224, 3) - render(base, 288, 224, 3)).sum(axis=(0, 1))
         thirds = [diff[i * 96:(i + 1) * 96].sum() for i in range(3)]
         assert int(np.argmax(thirds)) == col and thirds[col] > 0.8 * sum(thirds), thirds
+
+
+def test_object_mask_covers_what_the_objects_drew():
+    """The mask lies in the objects' thirds, the image is `render`'s, masked pixels differ from
+    the object-free render far more than the rest (which differs a little: the sun avoids
+    objects), and a scene without objects has an empty mask."""
+    base = Scene(time="dusk", terrain="lake")
+    scene = Scene(time="dusk", terrain="lake", objects=(SceneObject("sailboat", "red", "left"),
+                                                        SceneObject("balloon", "blue", "right")))
+    image, mask = render_with_object_mask(scene, 288, 224, 5)
+    assert mask.shape == (224, 288) and mask.dtype == bool
+    np.testing.assert_array_equal(image, render(scene, 288, 224, 5))
+    assert 0.005 < mask.mean() < 0.15
+    assert mask[:, :96].any() and mask[:, 192:].any() and not mask[:, 96:192].any()
+    change = np.abs(image - render(base, 288, 224, 5)).max(axis=0)
+    assert change[mask].mean() > 10 * change[~mask].mean()
+    assert not render_with_object_mask(base, 288, 224, 5)[1].any()
 
 
 def test_night_darker_than_noon():
