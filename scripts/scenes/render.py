@@ -47,8 +47,7 @@ def render(scene: Scene, width: int, height: int, seed: int) -> np.ndarray:
 def render_with_object_mask(scene: Scene, width: int, height: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """`render` plus a bool mask [H, W] of the pixels the objects changed (bodies, lit windows,
     beams, reflections): training weights them up (scripts/train.py --object-weight)."""
-    image, mask = _render(scene, width, height, seed, want_mask=True)
-    return image, mask
+    return _render(scene, width, height, seed, want_mask=True)  # type: ignore[return-value]
 
 
 def _render(scene: Scene, width: int, height: int, seed: int, want_mask: bool) -> tuple[np.ndarray, np.ndarray | None]:

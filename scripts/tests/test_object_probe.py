@@ -1,0 +1,42 @@
+"""Tests of scripts/object_probe.py (needs torch)."""
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+from evaluation.generate import LoadedModel  # noqa: E402
+from object_probe import PROBES, model_thirds, render_thirds  # noqa: E402
+from strobe_model import DenoiserConfig, ModelConfig, StrobeModel, TextEncoderConfig  # noqa: E402
+
+
+def test_renders_change_only_the_objects_third():
+    for (obj, _), third in zip(PROBES, (0, 2, 0, 1)):
+        figures = render_thirds(obj, 3)
+        assert figures[third] > 0.01
+        assert all(v < 0.2 * figures[third] for i, v in enumerate(figures) if i != third), (obj, figures)
+
+
+class _Letters:
+    """A stand-in tokenizer: one id per character."""
+    def encode(self, text):
+        return [3 + ord(c) % 20 for c in text]
+
+    def eos_id(self):
+        return 1
+
+
+def test_model_figures_are_zero_for_the_same_prompt_and_not_for_another():
+    cfg = ModelConfig(text=TextEncoderConfig(vocab_size=32, d_model=32, num_heads=2, d_kv=16, d_ff=64, num_layers=1),
+                      denoiser=DenoiserConfig(hidden_size=32, depth=1, num_heads=2))
+    model = StrobeModel(cfg)
+    model.randomize(torch.Generator().manual_seed(0))
+    lm = LoadedModel(model.eval(), _Letters(), 2.0, {})
+    noises = torch.randn(2, 3, 256, 256, generator=torch.Generator().manual_seed(1))
+    assert model_thirds(lm, "rolling hills at noon", noises) == [0.0, 0.0, 0.0]
+    assert min(model_thirds(lm, PROBES[0][1], noises)) > 0
