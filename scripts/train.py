@@ -116,7 +116,9 @@ def pixel_weights(objects: torch.Tensor, object_weight: float) -> torch.Tensor:
     Objects cover about 3 % of a picture. Unweighted, a teacher trained on 39k samples learned
     skies and terrain but placed nothing: its x̂ at t = 1 for "a red balloon on the left" differed
     from the balloon-free prompt's equally in all three thirds of the image, where the renders'
-    mean differs only in the left third."""
+    mean differs only in the left third. The price: the loss's optimum at t = 1 becomes a weighted
+    mean, which shows an object at full strength wherever one may be, so a model that knows an
+    object but not its place draws it at every place (scripts/object_probe.py shows which)."""
     return 1 + object_weight * objects.float()
 
 
@@ -247,14 +249,14 @@ def run_stage(stage: str, args, cfg: ModelConfig, sp, init: dict | None):
         if stage == "teacher":
             texts = ["" if r < CAPTION_DROPOUT else c for r, c in zip(np.random.rand(len(texts)), texts)]
         ids, mask = tokenize(sp, texts, cfg.max_prompt_tokens)
+        weights = pixel_weights(objects, args.object_weight)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
             if stage == "teacher":
-                loss = teacher_loss(model, x0, pixel_weights(objects, args.object_weight), ids, mask,
-                                    args.teacher_t_mean, args.teacher_t_std)
+                loss = teacher_loss(model, x0, weights, ids, mask, args.teacher_t_mean, args.teacher_t_std)
                 parts = {}
             else:
-                loss, terminal, fm = tvm_loss(model, target, x0, pixel_weights(objects, args.object_weight), ids, mask,
-                                              empty_ids, empty_mask, args.tvm_s_mean)
+                loss, terminal, fm = tvm_loss(model, target, x0, weights, ids, mask, empty_ids, empty_mask,
+                                              args.tvm_s_mean)
                 parts = {"terminal": terminal, "fm": fm}
         opt.zero_grad(set_to_none=True)
         loss.backward()
