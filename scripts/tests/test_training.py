@@ -15,7 +15,8 @@ torch = pytest.importorskip("torch")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from strobe_model import DenoiserConfig, ModelConfig, StrobeModel, TextEncoderConfig  # noqa: E402
-from train import near_noise, pixel_weights, sample_gap_times, teacher_times, weighted_mean  # noqa: E402
+from train import (near_noise, pixel_weights, sample_gap_times, teacher_loss, teacher_times, tvm_loss,  # noqa: E402
+                   weighted_mean)
 
 N = 40_000
 
@@ -81,7 +82,6 @@ def test_object_pixels_weigh_more():
 def test_losses_run_and_weigh_objects():
     """One step of each stage's loss on a tiny model: finite, differentiable, and an object mask
     changes the value (so the weights reach the loss)."""
-    from train import teacher_loss, tvm_loss
     cfg = ModelConfig(text=TextEncoderConfig(vocab_size=32, d_model=32, num_heads=2, d_kv=16, d_ff=64, num_layers=1),
                       denoiser=DenoiserConfig(patch_size=8, hidden_size=32, depth=1, num_heads=2))
     model = StrobeModel(cfg)
@@ -91,6 +91,7 @@ def test_losses_run_and_weigh_objects():
     empty_ids, empty_mask = torch.tensor([[1]]), torch.tensor([[True]])
     objects = torch.zeros(2, 1, 16, 24, dtype=torch.bool)
     objects[:, :, 4:10, 2:9] = True
+
     def teacher(weights):
         torch.manual_seed(0)
         return teacher_loss(model, x0, weights, ids, mask, 0.8, 0.8)
