@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from functools import lru_cache
 
 import numpy as np
 import torch
@@ -41,11 +42,16 @@ def thirds(diff: np.ndarray) -> list[float]:
     return [float(diff[:, i * w // 3:(i + 1) * w // 3].mean()) for i in range(3)]
 
 
+@lru_cache(maxsize=8)
+def mean_render(scene: Scene, count: int) -> np.ndarray:
+    """Mean of `count` renders of scene (seeds 0…count−1) [3, H, W]; BASE's is shared by every probe."""
+    return np.mean([render(scene, SIZE, SIZE, i) for i in range(count)], axis=0)
+
+
 def render_thirds(obj: SceneObject, count: int) -> list[float]:
     """Per-third mean |mean render with obj − mean render without|, in [−1, 1] pixel units."""
-    with_obj = np.mean([render(Scene(BASE.time, BASE.terrain, (obj,)), SIZE, SIZE, i) for i in range(count)], axis=0)
-    without = np.mean([render(BASE, SIZE, SIZE, i) for i in range(count)], axis=0)
-    return thirds(2 * np.abs(with_obj - without).mean(axis=0))
+    with_obj = mean_render(Scene(BASE.time, BASE.terrain, (obj,)), count)
+    return thirds(2 * np.abs(with_obj - mean_render(BASE, count)).mean(axis=0))
 
 
 @torch.no_grad()
