@@ -15,7 +15,7 @@ torch = pytest.importorskip("torch")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from strobe_model import DenoiserConfig, ModelConfig, StrobeModel, TextEncoderConfig  # noqa: E402
-from train import (near_noise, pixel_weights, sample_gap_times, teacher_loss, teacher_times, tvm_loss,  # noqa: E402
+from train import (make_optimizer, near_noise, pixel_weights, sample_gap_times, teacher_loss, teacher_times, tvm_loss,  # noqa: E402
                    weighted_mean)
 
 N = 40_000
@@ -36,6 +36,26 @@ def test_near_noise_times_lie_in_the_last_tenth():
     chosen, t = near_noise(N)
     assert 0.23 < chosen.float().mean().item() < 0.27
     assert ((t >= 0.9) & (t <= 1)).all()
+
+
+def test_near_noise_share_at_one_is_a_parameter():
+    torch.manual_seed(3)
+    chosen, t = near_noise(N, at_one=0.4)
+    assert 0.38 < (t == 1).float().mean().item() < 0.42
+    assert 0.53 < chosen.float().mean().item() < 0.57
+    assert 0.38 < (teacher_times(N, 0.8, 0.8, at_one=0.4) == 1).float().mean().item() < 0.42
+
+
+def test_optimizer_gives_the_gap_embedder_its_own_learning_rate():
+    cfg = ModelConfig(text=TextEncoderConfig(vocab_size=64), denoiser=DenoiserConfig(depth=1))
+    model = StrobeModel(cfg)
+    opt = make_optimizer(model, 1e-4, 10.0)
+    rest, gap = opt.param_groups
+    assert gap["lr"] == pytest.approx(1e-3) and rest["lr"] == pytest.approx(1e-4)
+    gap_ids = {id(p) for p in model.denoiser.gap_embed.parameters()}
+    assert {id(p) for p in gap["params"]} == gap_ids
+    assert len(rest["params"]) + len(gap["params"]) == len(list(model.parameters()))
+    assert not gap_ids & {id(p) for p in rest["params"]}
 
 
 def test_gap_times_are_ordered_and_include_first_flash_jumps():
