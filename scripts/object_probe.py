@@ -73,12 +73,14 @@ def main() -> None:
     source.add_argument("--checkpoint")
     source.add_argument("--weights-file")
     parser.add_argument("--tokenizer", help="with --checkpoint")
+    parser.add_argument("--weights", choices=("ema", "model"), default="ema",
+                        help="with --checkpoint: the EMA (exported) or the raw trained weights")
     parser.add_argument("--noises", type=int, default=8)
     parser.add_argument("--renders", type=int, default=100)
     args = parser.parse_args()
     if args.checkpoint and not args.tokenizer:
         parser.error("--checkpoint needs --tokenizer")
-    lm = load_checkpoint(args.checkpoint, args.tokenizer) if args.checkpoint else load_weights_file(args.weights_file)
+    lm = load_checkpoint(args.checkpoint, args.tokenizer, args.weights) if args.checkpoint else load_weights_file(args.weights_file)
     noises = torch.randn(args.noises, 3, SIZE, SIZE, generator=torch.Generator().manual_seed(0))
     print(f"{'probe':58s} {'model: left, centre, right':30s} renders: left, centre, right")
     for obj, prompt in PROBES:
