@@ -144,6 +144,9 @@ def main() -> None:
     args = p.parse_args()
     if args.checkpoint and not args.tokenizer:
         p.error("--checkpoint needs --tokenizer")
+    if args.sheet and os.path.abspath(sheet_captions_path(args.sheet)) == os.path.abspath(args.out):
+        p.error(f"--sheet {args.sheet} writes its captions to {sheet_captions_path(args.sheet)}, which is --out; "
+                "name one of them differently")
     modes = [m for m in args.modes.split(",") if m]
     unknown = [m for m in modes if m not in MODES]
     if unknown:
@@ -305,6 +308,11 @@ def load_teacher(path: str, student: LoadedModel) -> LoadedModel:
                "step": state.get("step"), "training_hours": round(state.get("seconds", 0) / 3600, 3)})
 
 
+def sheet_captions_path(sheet: str) -> str:
+    """The JSON beside a contact sheet that lists its rows' prompts, seeds and attributes."""
+    return os.path.splitext(sheet)[0] + ".json"
+
+
 def write_sheet(path: str, rows: list[EvalItem], renders: dict, images: dict, columns: list[str]) -> None:
     grid = []
     for r, it in enumerate(rows):
@@ -316,7 +324,7 @@ def write_sheet(path: str, rows: list[EvalItem], renders: dict, images: dict, co
         {"label": label, "prompt": it.prompt, "heldout": it.heldout, "size": f"{it.width}x{it.height}",
          "noise_seed": it.noise_seed, "render_seed": it.render_seed, "attributes": it.scene.attributes()}
         for (label, _), it in zip(grid, rows)]}
-    with open(os.path.splitext(path)[0] + ".json", "w") as f:
+    with open(sheet_captions_path(path), "w") as f:
         json.dump(side, f, indent=1)
         f.write("\n")
     log(f"wrote {path}")

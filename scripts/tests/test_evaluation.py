@@ -202,6 +202,16 @@ def test_weights_file_matches_checkpoint(tmp_path):
         assert np.array_equal(ia[it.index], ib[it.index])
 
 
+def test_evaluate_refuses_a_sheet_whose_captions_would_overwrite_the_results(tmp_path):
+    out = tmp_path / "x.json"
+    out.write_text("kept")
+    cmd = [sys.executable, os.path.join(SCRIPTS, "evaluate.py"), "--weights-file", "unused.safetensors",
+           "--out", str(out), "--sheet", str(tmp_path / "x.png")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "--out" in proc.stderr, proc.stdout + proc.stderr
+    assert out.read_text() == "kept"
+
+
 def test_evaluate_end_to_end(tmp_path):
     _tiny_checkpoint(str(tmp_path / "tvm.ckpt"))
     _tiny_checkpoint(str(tmp_path / "teacher.ckpt"))
