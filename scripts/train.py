@@ -10,7 +10,8 @@ Stages, each resumed from the newest checkpoint in RUN_DIR:
 3. tvm:       Terminal Velocity Matching from the teacher's weights: a terminal-velocity term
               through a forward-mode JVP (gradients flow through it) against an EMA target
               (rate 0.99), plus a flow-matching term with the guided target w·v + (1 − w)·u_uncond,
-              both weighted 1/w²; constant w; gap* time sampling; AdamW(1e-4, β = (0.9, 0.95)).
+              both weighted 1/w²; constant w; gap* time sampling; AdamW(1e-4, β = (0.9, 0.95)),
+              the gap embedder at 10× that (`make_optimizer`).
 Both stages' flow-matching terms weigh the pixels objects cover 1 + --object-weight times
 (`pixel_weights`): objects are about 3 % of a picture and were not learned without it.
 Checkpoints (RUN_DIR/teacher.ckpt, RUN_DIR/tvm.ckpt) are written every few minutes and at the
