@@ -227,12 +227,15 @@ def ema_update(ema: StrobeModel, model: StrobeModel, rate: float):
 
 def make_optimizer(model: StrobeModel, lr: float, gap_lr_scale: float = 1.0) -> torch.optim.AdamW:
     """AdamW(lr, β = (0.9, 0.95), no weight decay); the gap embedder's learning rate is
-    lr · gap_lr_scale.
+    lr · gap_lr_scale, in a second parameter group (one group when the scale is 1, as the teacher's,
+    whose checkpoints keep loading).
 
     The teacher only ever sees gap 0, so TVM starts with a gap embedder whose output hardly depends
     on the gap. At TVM's lr it barely moved in 567 steps (|emb(1) − emb(0)| = 0.72 against 85 for
     the time embedder between t = 1 and t = 0), and flash 4 drew what naive 4 drew. Every other
     weight keeps lr: they are already the teacher's good solution."""
+    if gap_lr_scale == 1.0:
+        return torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.95), weight_decay=0.0)
     gap = list(model.denoiser.gap_embed.parameters())
     gap_ids = {id(p) for p in gap}
     rest = [p for p in model.parameters() if id(p) not in gap_ids]
@@ -253,6 +256,10 @@ def run_stage(stage: str, args, cfg: ModelConfig, sp, init: dict | None):
     if os.path.exists(path):
         ck = torch.load(path, weights_only=False)
         model.load_state_dict(ck["model"]); ema.load_state_dict(ck["ema"]); target.load_state_dict(ck["target"])
+        groups = len(ck["opt"]["param_groups"])
+        if groups != len(opt.param_groups):
+            raise SystemExit(f"{path}: its optimizer has {groups} parameter group(s), this run's has "
+                             f"{len(opt.param_groups)}; resume with the --gap-lr-scale it was trained with")
         opt.load_state_dict(ck["opt"]); state = ck["state"]
         torch.set_rng_state(ck["torch_rng"])
         print(f"{stage}: resumed at step {state['step']} ({state['seconds'] / 3600:.2f} h)", flush=True)

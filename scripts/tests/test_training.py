@@ -56,6 +56,7 @@ def test_optimizer_gives_the_gap_embedder_its_own_learning_rate():
     assert {id(p) for p in gap["params"]} == gap_ids
     assert len(rest["params"]) + len(gap["params"]) == len(list(model.parameters()))
     assert not gap_ids & {id(p) for p in rest["params"]}
+    assert len(make_optimizer(model, 3e-4, 1.0).param_groups) == 1   # the teacher's: old checkpoints load
 
 
 def test_gap_times_are_ordered_and_include_first_flash_jumps():
