@@ -9,6 +9,12 @@ the object) it prints the mean |difference| of x̂ (batch of noises, gap 0, β =
 the width, beside the same figure for the renders' means (--renders scenes each). An object the
 model places shows up in its own third only, as in the renders; an object it knows but cannot place
 shows up equally in all three.
+
+With --cross-attention it also asks why, block by block, for the balloon on the left against the
+balloon on the right (`cross_attention_report`): how well a linear read-out of the cross-attention
+queries tells a token's third of the width (is the position there to route by?), the norm of the
+cross-attention output against its input's (is it used?), and the per-third mean |change| of its
+output between the two prompts (does the position word reach its own third more than the others?).
 """
 from __future__ import annotations
 
@@ -23,6 +29,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from evaluation.generate import load_checkpoint, load_weights_file  # noqa: E402
 from scenes import Scene, SceneObject, render  # noqa: E402
+from strobe_model import rms_norm  # noqa: E402
 from strobe_sampling import tokenize  # noqa: E402
 
 BASE = Scene(time="noon", terrain="hills")
@@ -67,6 +74,52 @@ def model_thirds(lm, prompt: str, noises: torch.Tensor) -> list[float]:
     return thirds((x_hat(prompt) - x_hat(BASE_PROMPT)).abs().mean(dim=(0, 1)).numpy())
 
 
+def third_of_columns(cols: int) -> torch.Tensor:
+    """Each token column's third of the width (0, 1, 2) [cols]."""
+    return torch.div(torch.arange(cols) * 3, cols, rounding_mode="floor")
+
+
+@torch.no_grad()
+def cross_attention_report(lm, noises: torch.Tensor, prompts: tuple[str, str]) -> list[dict]:
+    """Per denoiser block, at t = 1 (gap 0, β = 1) on noises [B, 3, SIZE, SIZE] (B ≥ 2):
+    `third_readout`, the accuracy on the last quarter of the noises (at least one) of a least-squares
+    read-out of a token's width third from its normalised cross-attention queries, fitted on the
+    others; `use`, mean |output| / mean |input| of the cross-attention under prompts[0]; and
+    `change_by_third`, the mean |output(prompts[0]) − output(prompts[1])| over the tokens of each
+    third."""
+    model, b, p = lm.model, noises.shape[0], lm.model.cfg.denoiser.patch_size
+    rows, cols = SIZE // p, SIZE // p
+    captured: list[list] = [[] for _ in model.denoiser.blocks]
+    hooks = [block.cross.register_forward_hook(lambda mod, inputs, out, i=i: captured[i].append((mod, inputs[0], out)))
+             for i, block in enumerate(model.denoiser.blocks)]
+    try:
+        for prompt in prompts:
+            ids, mask = tokenize(lm.tokenizer, [prompt] * b)
+            text = model.encode_text(ids, mask)
+            model.denoiser(noises, torch.ones(b), torch.zeros(b), torch.ones(b), text, mask)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    third = third_of_columns(cols).repeat(rows)                                   # [N]
+    fit = max(1, b - max(1, b // 4))
+    report = []
+    for (module, x, out_a), (_, _, out_b) in captured:
+        heads = module.heads
+        q = module.q(x).view(b, rows * cols, heads, -1)
+        q = rms_norm(q, module.eps, module.q_norm.weight).reshape(b, rows * cols, -1)  # [B, N, D]
+        features = torch.cat([q, torch.ones(b, rows * cols, 1)], dim=-1).double()
+        target = torch.nn.functional.one_hot(third, 3).double()
+        solution = torch.linalg.lstsq(features[:fit].reshape(-1, features.shape[-1]),
+                                      target.repeat(fit, 1)).solution
+        guess = (features[fit:].reshape(-1, features.shape[-1]) @ solution).argmax(-1)
+        readout = (guess == third.repeat(b - fit)).double().mean().item()
+        change = (out_a - out_b).norm(dim=-1).mean(0)                             # [N]
+        report.append({"third_readout": readout,
+                       "use": (out_a.norm(dim=-1).mean() / x.norm(dim=-1).mean()).item(),
+                       "change_by_third": [change[third == i].mean().item() for i in range(3)]})
+    return report
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     source = parser.add_mutually_exclusive_group(required=True)
@@ -77,6 +130,8 @@ def main() -> None:
                         help="with --checkpoint: the EMA (exported) or the raw trained weights")
     parser.add_argument("--noises", type=int, default=8)
     parser.add_argument("--renders", type=int, default=100)
+    parser.add_argument("--cross-attention", action="store_true",
+                        help="also report, per block, what the cross-attention does with the position word")
     args = parser.parse_args()
     if args.checkpoint and not args.tokenizer:
         parser.error("--checkpoint needs --tokenizer")
@@ -87,6 +142,13 @@ def main() -> None:
         m = model_thirds(lm, prompt, noises)
         r = render_thirds(obj, args.renders)
         print(f"{prompt:58s} {', '.join(f'{v:.3f}' for v in m):30s} {', '.join(f'{v:.3f}' for v in r)}")
+    if args.cross_attention:
+        left, right = PROBES[0][1], PROBES[1][1]
+        print(f"\ncross-attention at t = 1, {left!r} against {right!r}:")
+        print(f"{'block':>5s} {'third read-out':>15s} {'|out|/|in|':>11s}  |change| by third: left, centre, right")
+        for i, row in enumerate(cross_attention_report(lm, noises, (left, right))):
+            print(f"{i:5d} {row['third_readout']:15.3f} {row['use']:11.3f}  "
+                  + ", ".join(f"{v:.3f}" for v in row["change_by_third"]))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ torch = pytest.importorskip("torch")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from evaluation.generate import LoadedModel  # noqa: E402
-from object_probe import PROBES, model_thirds, render_thirds  # noqa: E402
+from object_probe import PROBES, cross_attention_report, model_thirds, render_thirds, third_of_columns  # noqa: E402
 from strobe_model import DenoiserConfig, ModelConfig, StrobeModel, TextEncoderConfig  # noqa: E402
 
 
@@ -40,3 +40,26 @@ def test_model_figures_are_zero_for_the_same_prompt_and_not_for_another():
     noises = torch.randn(2, 3, 256, 256, generator=torch.Generator().manual_seed(1))
     assert model_thirds(lm, "rolling hills at noon", noises) == [0.0, 0.0, 0.0]
     assert min(model_thirds(lm, PROBES[0][1], noises)) > 0
+
+
+def test_third_of_columns_splits_the_width_in_order():
+    assert third_of_columns(16).tolist() == [0] * 6 + [1] * 5 + [2] * 5
+    assert third_of_columns(3).tolist() == [0, 1, 2]
+
+
+def test_cross_attention_report_has_a_row_per_block_and_no_change_for_the_same_prompt():
+    cfg = ModelConfig(text=TextEncoderConfig(vocab_size=32, d_model=32, num_heads=2, d_kv=16, d_ff=64, num_layers=1),
+                      denoiser=DenoiserConfig(hidden_size=32, depth=2, num_heads=2))
+    model = StrobeModel(cfg)
+    model.randomize(torch.Generator().manual_seed(0))
+    lm = LoadedModel(model.eval(), _Letters(), 2.0, {})
+    noises = torch.randn(4, 3, 256, 256, generator=torch.Generator().manual_seed(1))
+    same = cross_attention_report(lm, noises, (PROBES[0][1], PROBES[0][1]))
+    other = cross_attention_report(lm, noises, (PROBES[0][1], PROBES[1][1]))
+    assert len(same) == len(other) == 2
+    for row_same, row_other in zip(same, other):
+        assert row_same["change_by_third"] == [0.0, 0.0, 0.0]
+        assert min(row_other["change_by_third"]) > 0
+        assert row_same["use"] > 0
+        # The queries carry the sincos positions, so even a random model's read-out beats chance.
+        assert 1 / 3 < row_same["third_readout"] <= 1
