@@ -1,6 +1,6 @@
 """Trains Strobe's default model from nothing, resumably (design.md §3–§4).
 
-    .venv/bin/python scripts/train.py --workdir RUN_DIR [--teacher-hours 2] [--tvm-hours 3]
+    .venv/bin/python scripts/train.py --workdir RUN_DIR [--teacher-hours 2] [--tvm-hours 3] [--layout-hours 0.2]
 
 Stages, each resumed from the newest checkpoint in RUN_DIR:
 1. tokenizer: a SentencePiece unigram model trained on captions from the scene grammar.
@@ -12,9 +12,16 @@ Stages, each resumed from the newest checkpoint in RUN_DIR:
               (rate 0.99), plus a flow-matching term with the guided target w·v + (1 − w)·u_uncond,
               both weighted 1/w²; constant w; gap* time sampling; AdamW(1e-4, β = (0.9, 0.95)),
               the gap embedder at 10× that (`make_optimizer`).
-Both stages' flow-matching terms weigh the pixels objects cover 1 + --object-weight times
+4. layout:    from the TVM stage's EMA, only the cross-attention layers train (`make_layout_optimizer`,
+              AdamW 1e-3), with the teacher's loss (gap 0, β = 1) on single-object scenes, half of
+              them at exactly t = 1 (--layout-at-one). Exported as trained (no average).
+              Every earlier stage left objects at all three places: the denoiser had the position
+              in its queries and the word in its keys but did not route one to the other. Here,
+              where only the caption can say where the one object goes, the symmetry breaks after
+              some hundreds of steps; the other half of the times keeps the rest of the path.
+All stages' flow-matching terms weigh the pixels objects cover 1 + --object-weight times
 (`pixel_weights`): objects are about 3 % of a picture and were not learned without it.
-Checkpoints (RUN_DIR/teacher.ckpt, RUN_DIR/tvm.ckpt) are written every few minutes and at the
+Checkpoints (RUN_DIR/teacher.ckpt, RUN_DIR/tvm.ckpt, RUN_DIR/layout.ckpt) are written every few minutes and at the
 end of a stage; a killed run loses at most that much. scripts/export.py turns a checkpoint into
 the shipped weights file. Datasets are rendered on the fly; nothing here belongs in git.
 """
@@ -64,16 +71,20 @@ class Batches:
     """Endless batches of (pixels [B, 3, H, W] in [−1, 1], object masks [B, 1, H, W] bool, captions);
     one aspect ratio a batch."""
 
-    def __init__(self, batch: int, seed: int):
+    def __init__(self, batch: int, seed: int, objects: int | None = None):
+        """objects: only scenes with exactly this many objects (None: any, as the grammar draws them)."""
         self.batch = batch
         self.rng = np.random.default_rng(seed)
         self.ratios = sorted(ASPECT_SIZES)
+        self.objects = objects
 
     def next(self):
         width, height = ASPECT_SIZES[self.ratios[self.rng.integers(len(self.ratios))]]
         images, masks, texts = [], [], []
         for _ in range(self.batch):
             scene = sample_scene(self.rng)
+            while self.objects is not None and len(scene.objects) != self.objects:
+                scene = sample_scene(self.rng)
             texts.append(caption(scene, self.rng))
             image, mask = render_with_object_mask(scene, width, height, int(self.rng.integers(2**31)))
             if not np.isfinite(image).all():
@@ -243,6 +254,17 @@ def make_optimizer(model: StrobeModel, lr: float, gap_lr_scale: float = 1.0) -> 
                              lr=lr, betas=(0.9, 0.95), weight_decay=0.0)
 
 
+def make_layout_optimizer(model: StrobeModel, lr: float) -> torch.optim.AdamW:
+    """AdamW(lr, β = (0.9, 0.95)) over the denoiser's cross-attention layers only; every other
+    weight is frozen (requires_grad off), so the layout stage changes nothing but how image tokens
+    read the caption."""
+    model.requires_grad_(False)
+    cross = [p for block in model.denoiser.blocks for p in block.cross.parameters()]
+    for p in cross:
+        p.requires_grad_(True)
+    return torch.optim.AdamW(cross, lr=lr, betas=(0.9, 0.95), weight_decay=0.0)
+
+
 def run_stage(stage: str, args, cfg: ModelConfig, sp, init: dict | None):
     path = os.path.join(args.workdir, f"{stage}.ckpt")
     model = StrobeModel(cfg)
@@ -250,8 +272,9 @@ def run_stage(stage: str, args, cfg: ModelConfig, sp, init: dict | None):
         model.load_state_dict(init)
     ema = copy.deepcopy(model).requires_grad_(False)          # for export (rate 0.999)
     target = copy.deepcopy(model).requires_grad_(False)       # TVM's target (rate 0.99)
-    lr = args.teacher_lr if stage == "teacher" else args.tvm_lr
-    opt = make_optimizer(model, lr, args.gap_lr_scale if stage == "tvm" else 1.0)
+    lr = {"teacher": args.teacher_lr, "tvm": args.tvm_lr, "layout": args.layout_lr}[stage]
+    opt = (make_layout_optimizer(model, lr) if stage == "layout"
+           else make_optimizer(model, lr, args.gap_lr_scale if stage == "tvm" else 1.0))
     state = {"step": 0, "seconds": 0.0, "samples": 0}
     if os.path.exists(path):
         ck = torch.load(path, weights_only=False)
@@ -263,8 +286,9 @@ def run_stage(stage: str, args, cfg: ModelConfig, sp, init: dict | None):
         opt.load_state_dict(ck["opt"]); state = ck["state"]
         torch.set_rng_state(ck["torch_rng"])
         print(f"{stage}: resumed at step {state['step']} ({state['seconds'] / 3600:.2f} h)", flush=True)
-    budget = 3600 * (args.teacher_hours if stage == "teacher" else args.tvm_hours)
-    data = Batches(args.batch, seed=zlib.crc32(f"{stage}:{state['step']}".encode()))  # fresh data after a resume
+    budget = 3600 * {"teacher": args.teacher_hours, "tvm": args.tvm_hours, "layout": args.layout_hours}[stage]
+    data = Batches(args.batch, seed=zlib.crc32(f"{stage}:{state['step']}".encode()),  # fresh data after a resume
+                   objects=1 if stage == "layout" else None)
     empty_ids, empty_mask = tokenize(sp, [""], cfg.max_prompt_tokens)
     log = open(os.path.join(args.workdir, f"{stage}.log.jsonl"), "a")
     last_save = time.time()
@@ -280,6 +304,10 @@ def run_stage(stage: str, args, cfg: ModelConfig, sp, init: dict | None):
                 loss = teacher_loss(model, x0, weights, ids, mask, args.teacher_t_mean, args.teacher_t_std,
                                     args.teacher_at_one)
                 parts = {}
+            elif stage == "layout":
+                loss = teacher_loss(model, x0, weights, ids, mask, args.teacher_t_mean, args.teacher_t_std,
+                                    args.layout_at_one)
+                parts = {}
             else:
                 loss, terminal, fm = tvm_loss(model, target, x0, weights, ids, mask, empty_ids, empty_mask,
                                               args.tvm_s_mean)
@@ -288,7 +316,7 @@ def run_stage(stage: str, args, cfg: ModelConfig, sp, init: dict | None):
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-        ema_update(ema, model, 0.999)
+        ema_update(ema, model, 0.0 if stage == "layout" else 0.999)   # layout: short, exported as trained
         ema_update(target, model, 0.99)
         state["step"] += 1
         state["samples"] += len(texts)
@@ -310,16 +338,20 @@ def main():
     parser.add_argument("--workdir", required=True)
     parser.add_argument("--teacher-hours", type=float, default=2.0)
     parser.add_argument("--tvm-hours", type=float, default=3.0)
+    parser.add_argument("--layout-hours", type=float, default=0.2)
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--teacher-lr", type=float, default=3e-4)
     parser.add_argument("--tvm-lr", type=float, default=1e-4)
+    parser.add_argument("--layout-lr", type=float, default=1e-3)
+    parser.add_argument("--layout-at-one", type=float, default=0.5,
+                        help="share of layout-stage samples at exactly t = 1 (the rest as the teacher's times)")
     parser.add_argument("--gap-lr-scale", type=float, default=10.0,
                         help="the gap embedder's TVM learning rate as a multiple of --tvm-lr (make_optimizer)")
     parser.add_argument("--vocab-size", type=int, default=512)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--checkpoint-minutes", type=float, default=5.0)
     parser.add_argument("--no-bf16", dest="bf16", action="store_false")
-    parser.add_argument("--stages", default="teacher,tvm")
+    parser.add_argument("--stages", default="teacher,tvm,layout")
     parser.add_argument("--teacher-init", metavar="CKPT",
                         help="start the teacher from CKPT's EMA denoiser with a freshly initialised text encoder "
                              "(used once, when RUN_DIR has no teacher checkpoint yet)")
@@ -357,7 +389,11 @@ def main():
     if "tvm" in args.stages:
         if weights is None:
             weights = torch.load(os.path.join(args.workdir, "teacher.ckpt"), weights_only=False)["ema"]
-        run_stage("tvm", args, cfg, sp, weights)
+        weights = run_stage("tvm", args, cfg, sp, weights)
+    if "layout" in args.stages:
+        if weights is None or "tvm" not in args.stages:
+            weights = torch.load(os.path.join(args.workdir, "tvm.ckpt"), weights_only=False)["ema"]
+        run_stage("layout", args, cfg, sp, weights)
 
 
 if __name__ == "__main__":

@@ -14,8 +14,9 @@ torch = pytest.importorskip("torch")
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
+from scenes import KINDS, parse_caption  # noqa: E402
 from strobe_model import DenoiserConfig, ModelConfig, StrobeModel, TextEncoderConfig  # noqa: E402
-from train import (make_optimizer, near_noise, pixel_weights, sample_gap_times, teacher_loss, teacher_times, tvm_loss,  # noqa: E402
+from train import (Batches, make_layout_optimizer, make_optimizer, near_noise, pixel_weights, sample_gap_times, teacher_loss, teacher_times, tvm_loss,  # noqa: E402
                    weighted_mean)
 
 N = 40_000
@@ -57,6 +58,35 @@ def test_optimizer_gives_the_gap_embedder_its_own_learning_rate():
     assert len(rest["params"]) + len(gap["params"]) == len(list(model.parameters()))
     assert not gap_ids & {id(p) for p in rest["params"]}
     assert len(make_optimizer(model, 3e-4, 1.0).param_groups) == 1   # the teacher's: old checkpoints load
+
+
+def test_layout_optimizer_trains_the_cross_attention_alone():
+    cfg = ModelConfig(text=TextEncoderConfig(vocab_size=64), denoiser=DenoiserConfig(depth=2))
+    model = StrobeModel(cfg)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    opt = make_layout_optimizer(model, 1e-3)
+    cross = {id(p) for b in model.denoiser.blocks for p in b.cross.parameters()}
+    assert {id(p) for p in opt.param_groups[0]["params"]} == cross
+    assert {id(p) for p in model.parameters() if p.requires_grad} == cross
+    for p in model.parameters():
+        p.grad = torch.ones_like(p) if p.requires_grad else None
+    opt.step()
+    changed = {k for k, v in model.state_dict().items() if not torch.equal(v, before[k])}
+    assert changed and all(".cross." in k for k in changed), changed
+
+
+def test_batches_can_hold_single_object_scenes_only():
+    def objects_named(text):
+        parsed = parse_caption(text)
+        return sum(parsed[kind] is True for kind in KINDS)
+
+    single = Batches(3, seed=0, objects=1)
+    for _ in range(3):
+        _, masks, texts = single.next()
+        assert [objects_named(t) for t in texts] == [1, 1, 1], texts
+        assert masks.flatten(1).any(1).all(), texts      # and every image has object pixels
+    counts = [objects_named(t) for _ in range(4) for t in Batches(8, seed=1).next()[2]]
+    assert len(set(counts)) > 1, counts                  # unfiltered batches mix 0, 1 and 2 objects
 
 
 def test_gap_times_are_ordered_and_include_first_flash_jumps():
