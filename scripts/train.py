@@ -1,6 +1,6 @@
 """Trains Strobe's default model from nothing, resumably (design.md §3–§4).
 
-    .venv/bin/python scripts/train.py --workdir RUN_DIR [--teacher-hours 2] [--tvm-hours 3] [--layout-hours 0.2]
+    .venv/bin/python scripts/train.py --workdir RUN_DIR [--teacher-hours 2] [--tvm-hours 3] [--layout-hours 0.37]
 
 Stages, each resumed from the newest checkpoint in RUN_DIR:
 1. tokenizer: a SentencePiece unigram model trained on captions from the scene grammar.
@@ -13,12 +13,14 @@ Stages, each resumed from the newest checkpoint in RUN_DIR:
               both weighted 1/w²; constant w; gap* time sampling; AdamW(1e-4, β = (0.9, 0.95)),
               the gap embedder at 10× that (`make_optimizer`).
 4. layout:    from the TVM stage's EMA, only the cross-attention layers train (`make_layout_optimizer`,
-              AdamW 1e-3), with the teacher's loss (gap 0, β = 1) on single-object scenes, half of
-              them at exactly t = 1 (--layout-at-one). Exported as trained (no average).
+              AdamW 1e-3), with the teacher's loss (gap 0, β = 1), half of the samples at exactly
+              t = 1 (--layout-at-one); first on single-object scenes only (--layout-single-hours),
+              then half the batches on any scene (--layout-single). Exported as trained (no average).
               Every earlier stage left objects at all three places: the denoiser had the position
-              in its queries and the word in its keys but did not route one to the other. Here,
-              where only the caption can say where the one object goes, the symmetry breaks after
-              some hundreds of steps; the other half of the times keeps the rest of the path.
+              in its queries and the word in its keys but did not route one to the other. Where
+              only the caption can say where a single object goes, the symmetry breaks after some
+              hundreds of steps; the other half of the times keeps the rest of the path, and the
+              scenes with two objects bring back their colours.
 All stages' flow-matching terms weigh the pixels objects cover 1 + --object-weight times
 (`pixel_weights`): objects are about 3 % of a picture and were not learned without it.
 Checkpoints (RUN_DIR/teacher.ckpt, RUN_DIR/tvm.ckpt, RUN_DIR/layout.ckpt) are written every few minutes and at the
@@ -287,14 +289,18 @@ def run_stage(stage: str, args, cfg: ModelConfig, sp, init: dict | None):
         torch.set_rng_state(ck["torch_rng"])
         print(f"{stage}: resumed at step {state['step']} ({state['seconds'] / 3600:.2f} h)", flush=True)
     budget = 3600 * {"teacher": args.teacher_hours, "tvm": args.tvm_hours, "layout": args.layout_hours}[stage]
-    data = Batches(args.batch, seed=zlib.crc32(f"{stage}:{state['step']}".encode()),  # fresh data after a resume
-                   objects=1 if stage == "layout" else None)
+    seed = zlib.crc32(f"{stage}:{state['step']}".encode())                  # fresh data after a resume
+    data = Batches(args.batch, seed)
+    single = Batches(args.batch, seed + 1, objects=1)                      # the layout stage's
+    choose = np.random.default_rng(seed + 2)
     empty_ids, empty_mask = tokenize(sp, [""], cfg.max_prompt_tokens)
     log = open(os.path.join(args.workdir, f"{stage}.log.jsonl"), "a")
     last_save = time.time()
     while state["seconds"] < budget:
         start = time.time()
-        x0, objects, texts = data.next()
+        single_share = 0.0 if stage != "layout" else (
+            1.0 if state["seconds"] < 3600 * args.layout_single_hours else args.layout_single)
+        x0, objects, texts = (single if choose.random() < single_share else data).next()
         if stage == "teacher":
             texts = ["" if r < CAPTION_DROPOUT else c for r, c in zip(np.random.rand(len(texts)), texts)]
         ids, mask = tokenize(sp, texts, cfg.max_prompt_tokens)
@@ -338,11 +344,16 @@ def main():
     parser.add_argument("--workdir", required=True)
     parser.add_argument("--teacher-hours", type=float, default=2.0)
     parser.add_argument("--tvm-hours", type=float, default=3.0)
-    parser.add_argument("--layout-hours", type=float, default=0.2)
+    parser.add_argument("--layout-hours", type=float, default=0.37)
+    parser.add_argument("--layout-single-hours", type=float, default=0.2,
+                        help="the layout stage's first hours, on single-object scenes only")
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--teacher-lr", type=float, default=3e-4)
     parser.add_argument("--tvm-lr", type=float, default=1e-4)
     parser.add_argument("--layout-lr", type=float, default=1e-3)
+    parser.add_argument("--layout-single", type=float, default=0.5,
+                        help="after --layout-single-hours, the share of batches of single-object scenes "
+                             "(the rest: any scene)")
     parser.add_argument("--layout-at-one", type=float, default=0.5,
                         help="share of layout-stage samples at exactly t = 1 (the rest as the teacher's times)")
     parser.add_argument("--gap-lr-scale", type=float, default=10.0,
