@@ -267,6 +267,14 @@ def make_layout_optimizer(model: StrobeModel, lr: float) -> torch.optim.AdamW:
     return torch.optim.AdamW(cross, lr=lr, betas=(0.9, 0.95), weight_decay=0.0)
 
 
+def single_object_share(stage: str, seconds: float, single_hours: float, share_after: float) -> float:
+    """The share of a stage's batches drawn from single-object scenes: the layout stage's first
+    single_hours all of them, then share_after; other stages none."""
+    if stage != "layout":
+        return 0.0
+    return 1.0 if seconds < 3600 * single_hours else share_after
+
+
 def run_stage(stage: str, args, cfg: ModelConfig, sp, init: dict | None):
     path = os.path.join(args.workdir, f"{stage}.ckpt")
     model = StrobeModel(cfg)
@@ -298,9 +306,8 @@ def run_stage(stage: str, args, cfg: ModelConfig, sp, init: dict | None):
     last_save = time.time()
     while state["seconds"] < budget:
         start = time.time()
-        single_share = 0.0 if stage != "layout" else (
-            1.0 if state["seconds"] < 3600 * args.layout_single_hours else args.layout_single)
-        x0, objects, texts = (single if choose.random() < single_share else data).next()
+        share = single_object_share(stage, state["seconds"], args.layout_single_hours, args.layout_single)
+        x0, objects, texts = (single if choose.random() < share else data).next()
         if stage == "teacher":
             texts = ["" if r < CAPTION_DROPOUT else c for r, c in zip(np.random.rand(len(texts)), texts)]
         ids, mask = tokenize(sp, texts, cfg.max_prompt_tokens)

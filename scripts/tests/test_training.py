@@ -16,8 +16,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from scenes import KINDS, parse_caption  # noqa: E402
 from strobe_model import DenoiserConfig, ModelConfig, StrobeModel, TextEncoderConfig  # noqa: E402
-from train import (Batches, make_layout_optimizer, make_optimizer, near_noise, pixel_weights, sample_gap_times, teacher_loss, teacher_times, tvm_loss,  # noqa: E402
-                   weighted_mean)
+from train import (Batches, make_layout_optimizer, make_optimizer, near_noise, pixel_weights,  # noqa: E402
+                   sample_gap_times, single_object_share, teacher_loss, teacher_times, tvm_loss, weighted_mean)
 
 N = 40_000
 
@@ -87,6 +87,14 @@ def test_batches_can_hold_single_object_scenes_only():
         assert masks.flatten(1).any(1).all(), texts      # and every image has object pixels
     counts = [objects_named(t) for _ in range(4) for t in Batches(8, seed=1).next()[2]]
     assert len(set(counts)) > 1, counts                  # unfiltered batches mix 0, 1 and 2 objects
+
+
+def test_layout_stage_starts_on_single_object_scenes_then_mixes():
+    assert single_object_share("layout", 0.0, 0.2, 0.5) == 1.0
+    assert single_object_share("layout", 0.2 * 3600 - 1, 0.2, 0.5) == 1.0
+    assert single_object_share("layout", 0.2 * 3600, 0.2, 0.5) == 0.5
+    assert single_object_share("teacher", 0.0, 0.2, 0.5) == 0.0
+    assert single_object_share("tvm", 10.0, 0.2, 0.5) == 0.0
 
 
 def test_gap_times_are_ordered_and_include_first_flash_jumps():
