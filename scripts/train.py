@@ -313,13 +313,9 @@ def run_stage(stage: str, args, cfg: ModelConfig, sp, init: dict | None):
         ids, mask = tokenize(sp, texts, cfg.max_prompt_tokens)
         weights = pixel_weights(objects, args.object_weight)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
-            if stage == "teacher":
-                loss = teacher_loss(model, x0, weights, ids, mask, args.teacher_t_mean, args.teacher_t_std,
-                                    args.teacher_at_one)
-                parts = {}
-            elif stage == "layout":
-                loss = teacher_loss(model, x0, weights, ids, mask, args.teacher_t_mean, args.teacher_t_std,
-                                    args.layout_at_one)
+            if stage in ("teacher", "layout"):
+                at_one = args.teacher_at_one if stage == "teacher" else args.layout_at_one
+                loss = teacher_loss(model, x0, weights, ids, mask, args.teacher_t_mean, args.teacher_t_std, at_one)
                 parts = {}
             else:
                 loss, terminal, fm = tvm_loss(model, target, x0, weights, ids, mask, empty_ids, empty_mask,

@@ -31,12 +31,17 @@ class _Letters:
         return 1
 
 
-def test_model_figures_are_zero_for_the_same_prompt_and_not_for_another():
+def _tiny_model(depth: int) -> LoadedModel:
+    """A small random model with the stand-in tokenizer."""
     cfg = ModelConfig(text=TextEncoderConfig(vocab_size=32, d_model=32, num_heads=2, d_kv=16, d_ff=64, num_layers=1),
-                      denoiser=DenoiserConfig(hidden_size=32, depth=1, num_heads=2))
+                      denoiser=DenoiserConfig(hidden_size=32, depth=depth, num_heads=2))
     model = StrobeModel(cfg)
     model.randomize(torch.Generator().manual_seed(0))
-    lm = LoadedModel(model.eval(), _Letters(), 2.0, {})
+    return LoadedModel(model.eval(), _Letters(), 2.0, {})
+
+
+def test_model_figures_are_zero_for_the_same_prompt_and_not_for_another():
+    lm = _tiny_model(depth=1)
     noises = torch.randn(2, 3, 256, 256, generator=torch.Generator().manual_seed(1))
     assert model_thirds(lm, "rolling hills at noon", noises) == [0.0, 0.0, 0.0]
     assert min(model_thirds(lm, PROBES[0][1], noises)) > 0
@@ -48,11 +53,7 @@ def test_third_of_columns_splits_the_width_in_order():
 
 
 def test_cross_attention_report_has_a_row_per_block_and_no_change_for_the_same_prompt():
-    cfg = ModelConfig(text=TextEncoderConfig(vocab_size=32, d_model=32, num_heads=2, d_kv=16, d_ff=64, num_layers=1),
-                      denoiser=DenoiserConfig(hidden_size=32, depth=2, num_heads=2))
-    model = StrobeModel(cfg)
-    model.randomize(torch.Generator().manual_seed(0))
-    lm = LoadedModel(model.eval(), _Letters(), 2.0, {})
+    lm = _tiny_model(depth=2)
     noises = torch.randn(4, 3, 256, 256, generator=torch.Generator().manual_seed(1))
     same = cross_attention_report(lm, noises, (PROBES[0][1], PROBES[0][1]))
     other = cross_attention_report(lm, noises, (PROBES[0][1], PROBES[1][1]))
