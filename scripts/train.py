@@ -12,7 +12,8 @@ Stages, each resumed from the newest checkpoint in RUN_DIR:
               (rate 0.99), plus a flow-matching term with the guided target w·v + (1 − w)·u_uncond,
               both weighted 1/w²; constant w; gap* time sampling; AdamW(1e-4, β = (0.9, 0.95)),
               the gap embedder at 10× that (`make_optimizer`).
-4. layout:    from the TVM stage's EMA, only the cross-attention layers train (`make_layout_optimizer`,
+4. layout:    from the TVM stage's EMA (--layout-before-tvm: from the teacher's, and TVM then
+              starts from the layout stage's weights), only the cross-attention layers train (`make_layout_optimizer`,
               AdamW 1e-3), with the teacher's loss (gap 0, β = 1), half of the samples at exactly
               t = 1 (--layout-at-one); first on single-object scenes only (--layout-single-hours),
               then half the batches on any scene (--layout-single). Exported as trained (no average).
@@ -275,6 +276,11 @@ def single_object_share(stage: str, seconds: float, single_hours: float, share_a
     return 1.0 if seconds < 3600 * single_hours else share_after
 
 
+def stage_order(layout_before_tvm: bool) -> list[str]:
+    """The stages in the order they run; each starts from the EMA of the one before it."""
+    return ["teacher", "layout", "tvm"] if layout_before_tvm else ["teacher", "tvm", "layout"]
+
+
 def run_stage(stage: str, args, cfg: ModelConfig, sp, init: dict | None):
     path = os.path.join(args.workdir, f"{stage}.ckpt")
     model = StrobeModel(cfg)
@@ -354,6 +360,8 @@ def main():
     parser.add_argument("--teacher-lr", type=float, default=3e-4)
     parser.add_argument("--tvm-lr", type=float, default=1e-4)
     parser.add_argument("--layout-lr", type=float, default=1e-3)
+    parser.add_argument("--layout-before-tvm", action="store_true",
+                        help="run the layout stage on the teacher and distil TVM from it (not yet evaluated)")
     parser.add_argument("--layout-single", type=float, default=0.5,
                         help="after --layout-single-hours, the share of batches of single-object scenes "
                              "(the rest: any scene)")
@@ -390,24 +398,24 @@ def main():
     cfg = ModelConfig(text=TextEncoderConfig(vocab_size=sp.get_piece_size()), denoiser=DenoiserConfig())
     torch.manual_seed(0)
 
-    weights = None
-    if "teacher" in args.stages:
-        init = None
-        if args.teacher_init:
-            # Keeps a previous teacher's image prior and starts its text encoder afresh.
-            warm = StrobeModel(cfg)
-            warm.load_state_dict(torch.load(args.teacher_init, weights_only=False)["ema"])
-            warm.reset_text_encoder(torch.Generator().manual_seed(0))
-            init = warm.state_dict()
-        weights = run_stage("teacher", args, cfg, sp, init)
-    if "tvm" in args.stages:
-        if weights is None:
-            weights = torch.load(os.path.join(args.workdir, "teacher.ckpt"), weights_only=False)["ema"]
-        weights = run_stage("tvm", args, cfg, sp, weights)
-    if "layout" in args.stages:
-        if weights is None or "tvm" not in args.stages:
-            weights = torch.load(os.path.join(args.workdir, "tvm.ckpt"), weights_only=False)["ema"]
-        run_stage("layout", args, cfg, sp, weights)
+    weights = None          # the EMA of the stage just run, or None when it was not run now
+    order = stage_order(args.layout_before_tvm)
+    for i, stage in enumerate(order):
+        if stage not in args.stages:
+            weights = None
+            continue
+        if stage == "teacher":
+            init = None
+            if args.teacher_init:
+                # Keeps a previous teacher's image prior and starts its text encoder afresh.
+                warm = StrobeModel(cfg)
+                warm.load_state_dict(torch.load(args.teacher_init, weights_only=False)["ema"])
+                warm.reset_text_encoder(torch.Generator().manual_seed(0))
+                init = warm.state_dict()
+        else:
+            init = weights if weights is not None else torch.load(
+                os.path.join(args.workdir, f"{order[i - 1]}.ckpt"), weights_only=False)["ema"]
+        weights = run_stage(stage, args, cfg, sp, init)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from scenes import KINDS, parse_caption  # noqa: E402
 from strobe_model import DenoiserConfig, ModelConfig, StrobeModel, TextEncoderConfig  # noqa: E402
 from train import (Batches, make_layout_optimizer, make_optimizer, near_noise, pixel_weights,  # noqa: E402
-                   sample_gap_times, single_object_share, teacher_loss, teacher_times, tvm_loss, weighted_mean)
+                   sample_gap_times, single_object_share, stage_order, teacher_loss, teacher_times, tvm_loss, weighted_mean)
 
 N = 40_000
 
@@ -95,6 +95,11 @@ def test_layout_stage_starts_on_single_object_scenes_then_mixes():
     assert single_object_share("layout", 0.2 * 3600, 0.2, 0.5) == 0.5
     assert single_object_share("teacher", 0.0, 0.2, 0.5) == 0.0
     assert single_object_share("tvm", 10.0, 0.2, 0.5) == 0.0
+
+
+def test_stage_order_puts_layout_last_unless_asked_before_tvm():
+    assert stage_order(False) == ["teacher", "tvm", "layout"]
+    assert stage_order(True) == ["teacher", "layout", "tvm"]
 
 
 def test_gap_times_are_ordered_and_include_first_flash_jumps():
