@@ -4,7 +4,8 @@
         [--output Models/strobe-scenes.safetensors] [--dtype F16]
 
 The shipped file comes from the last stage, layout (whose "EMA" is its trained weights; see
-scripts/train.py); tvm.ckpt or teacher.ckpt export the same way. The EMA weights are written (F16 by default; F32 or BF16 on request) with the architecture, the
+scripts/train.py); tvm.ckpt or teacher.ckpt export the same way. The EMA weights are written
+(F16 by default; F32 or BF16 on request) with the architecture, the
 sampler defaults (flash 4 steps, full 100 steps, the guidance w the model was trained with) and
 the tokenizer inside. `Models/strobe-scenes.safetensors` is where the CLI looks by default.
 """

@@ -102,15 +102,13 @@ def cross_attention_report(lm, noises: torch.Tensor, prompts: tuple[str, str]) -
             hook.remove()
     third = third_of_columns(cols).repeat(rows)                                   # [N]
     fit = max(1, b - max(1, b // 4))
+    target = torch.nn.functional.one_hot(third, 3).double().repeat(fit, 1)         # [fit·N, 3]
     report = []
     for (module, x, out_a), (_, _, out_b) in captured:
-        heads = module.heads
-        q = module.q(x).view(b, rows * cols, heads, -1)
+        q = module.q(x).view(b, rows * cols, module.heads, -1)
         q = rms_norm(q, module.eps, module.q_norm.weight).reshape(b, rows * cols, -1)  # [B, N, D]
         features = torch.cat([q, torch.ones(b, rows * cols, 1)], dim=-1).double()
-        target = torch.nn.functional.one_hot(third, 3).double()
-        solution = torch.linalg.lstsq(features[:fit].reshape(-1, features.shape[-1]),
-                                      target.repeat(fit, 1)).solution
+        solution = torch.linalg.lstsq(features[:fit].reshape(-1, features.shape[-1]), target).solution
         guess = (features[fit:].reshape(-1, features.shape[-1]) @ solution).argmax(-1)
         readout = (guess == third.repeat(b - fit)).double().mean().item()
         change = (out_a - out_b).norm(dim=-1).mean(0)                             # [N]

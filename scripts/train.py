@@ -13,10 +13,10 @@ Stages, each resumed from the newest checkpoint in RUN_DIR:
               both weighted 1/w²; constant w; gap* time sampling; AdamW(1e-4, β = (0.9, 0.95)),
               the gap embedder at 10× that (`make_optimizer`).
 4. layout:    from the TVM stage's EMA (--layout-before-tvm: from the teacher's, and TVM then
-              starts from the layout stage's weights), only the cross-attention layers train (`make_layout_optimizer`,
-              AdamW 1e-3), with the teacher's loss (gap 0, β = 1), half of the samples at exactly
-              t = 1 (--layout-at-one); first on single-object scenes only (--layout-single-hours),
-              then half the batches on any scene (--layout-single). Exported as trained (no average).
+              starts from the layout stage's weights), only the cross-attention layers train
+              (`make_layout_optimizer`, AdamW 1e-3), with the teacher's loss (gap 0, β = 1), half
+              of the samples at exactly t = 1 (--layout-at-one); first on single-object scenes only
+              (--layout-single-hours), then half the batches on any scene (--layout-single). Exported as trained (no average).
               Every earlier stage left objects at all three places: the denoiser had the position
               in its queries and the word in its keys but did not route one to the other. Where
               only the caption can say where a single object goes, the symmetry breaks after some
@@ -24,7 +24,7 @@ Stages, each resumed from the newest checkpoint in RUN_DIR:
               scenes with two objects bring back their colours.
 All stages' flow-matching terms weigh the pixels objects cover 1 + --object-weight times
 (`pixel_weights`): objects are about 3 % of a picture and were not learned without it.
-Checkpoints (RUN_DIR/teacher.ckpt, RUN_DIR/tvm.ckpt, RUN_DIR/layout.ckpt) are written every few minutes and at the
+Checkpoints (RUN_DIR/teacher.ckpt, tvm.ckpt, layout.ckpt) are written every few minutes and at the
 end of a stage; a killed run loses at most that much. scripts/export.py turns a checkpoint into
 the shipped weights file. Datasets are rendered on the fly; nothing here belongs in git.
 """
@@ -286,7 +286,7 @@ def run_stage(stage: str, args, cfg: ModelConfig, sp, init: dict | None):
     model = StrobeModel(cfg)
     if init is not None:
         model.load_state_dict(init)
-    ema = copy.deepcopy(model).requires_grad_(False)          # for export (rate 0.999)
+    ema = copy.deepcopy(model).requires_grad_(False)          # for export (rate 0.999; layout: 0)
     target = copy.deepcopy(model).requires_grad_(False)       # TVM's target (rate 0.99)
     lr = {"teacher": args.teacher_lr, "tvm": args.tvm_lr, "layout": args.layout_lr}[stage]
     opt = (make_layout_optimizer(model, lr) if stage == "layout"
