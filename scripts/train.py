@@ -46,7 +46,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from strobe_model import DenoiserConfig, ModelConfig, StrobeModel, TextEncoderConfig  # noqa: E402
-from scenes import ASPECT_SIZES, caption, render_with_object_mask, sample_scene  # noqa: E402
+from scenes import ASPECT_SIZES, caption, render_with_masks, sample_scene  # noqa: E402
 from strobe_sampling import tokenize  # noqa: E402
 
 GUIDANCE = 2.0          # the constant w of the flash model (β = 1/w)
@@ -72,8 +72,8 @@ def train_tokenizer(path: str, vocab_size: int, seed: int = 0) -> None:
 
 
 class Batches:
-    """Endless batches of (pixels [B, 3, H, W] in [−1, 1], object masks [B, 1, H, W] bool, captions);
-    one aspect ratio a batch."""
+    """Endless batches of (pixels [B, 3, H, W] in [−1, 1], object masks [B, 1, H, W] bool, sun,
+    moon and star masks [B, 1, H, W] bool, captions); one aspect ratio a batch."""
 
     def __init__(self, batch: int, seed: int, objects: int | None = None):
         """objects: only scenes with exactly this many objects (None: any, as the grammar draws them)."""
@@ -84,19 +84,20 @@ class Batches:
 
     def next(self):
         width, height = ASPECT_SIZES[self.ratios[self.rng.integers(len(self.ratios))]]
-        images, masks, texts = [], [], []
+        images, masks, bodies, texts = [], [], [], []
         for _ in range(self.batch):
             scene = sample_scene(self.rng)
             while self.objects is not None and len(scene.objects) != self.objects:
                 scene = sample_scene(self.rng)
             texts.append(caption(scene, self.rng))
-            image, mask = render_with_object_mask(scene, width, height, int(self.rng.integers(2**31)))
+            image, mask, body = render_with_masks(scene, width, height, int(self.rng.integers(2**31)))
             if not np.isfinite(image).all():
                 raise ValueError(f"the renderer made non-finite pixels for {scene} at {width}x{height}")
             images.append(image)
             masks.append(mask)
+            bodies.append(body)
         x = torch.from_numpy(np.stack(images)).float() * 2 - 1
-        return x, torch.from_numpy(np.stack(masks))[:, None], texts
+        return x, torch.from_numpy(np.stack(masks))[:, None], torch.from_numpy(np.stack(bodies))[:, None], texts
 
 
 # ---------------------------------------------------------------------------------------------
@@ -127,9 +128,11 @@ def teacher_times(b: int, t_mean: float, t_std: float, at_one: float = 0.10) -> 
     return torch.where(chosen, t_noise, logit_normal(b, t_mean, t_std))
 
 
-def pixel_weights(objects: torch.Tensor, object_weight: float) -> torch.Tensor:
+def pixel_weights(objects: torch.Tensor, object_weight: float, bodies: torch.Tensor | None = None,
+                  sky_weight: float = 0.0) -> torch.Tensor:
     """Per-pixel loss weights [B, 1, H, W] from object masks [B, 1, H, W]: 1 + object_weight on
-    pixels an object changed, 1 elsewhere.
+    pixels an object changed, 1 + sky_weight on those the sun, moon or stars changed (bodies,
+    [B, 1, H, W]; objects win where both), 1 elsewhere.
 
     Objects cover about 3 % of a picture. Unweighted, a teacher trained on 39k samples learned
     skies and terrain but placed nothing: its x̂ at t = 1 for "a red balloon on the left" differed
@@ -137,7 +140,10 @@ def pixel_weights(objects: torch.Tensor, object_weight: float) -> torch.Tensor:
     mean differs only in the left third. The price: the loss's optimum at t = 1 becomes a weighted
     mean, which shows an object at full strength wherever one may be, so a model that knows an
     object but not its place draws it at every place (scripts/object_probe.py shows which)."""
-    return 1 + object_weight * objects.float()
+    weights = 1 + object_weight * objects.float()
+    if bodies is not None and sky_weight:
+        weights = torch.where(objects, weights, 1 + sky_weight * bodies.float())
+    return weights
 
 
 def weighted_mean(err: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
@@ -314,11 +320,11 @@ def run_stage(stage: str, args, cfg: ModelConfig, sp, init: dict | None):
     while state["seconds"] < budget:
         start = time.time()
         share = single_object_share(stage, state["seconds"], args.layout_single_hours, args.layout_single)
-        x0, objects, texts = (single if choose.random() < share else data).next()
+        x0, objects, bodies, texts = (single if choose.random() < share else data).next()
         if stage == "teacher":
             texts = ["" if r < CAPTION_DROPOUT else c for r, c in zip(np.random.rand(len(texts)), texts)]
         ids, mask = tokenize(sp, texts, cfg.max_prompt_tokens)
-        weights = pixel_weights(objects, args.object_weight)
+        weights = pixel_weights(objects, args.object_weight, bodies, args.sky_weight)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
             if stage in ("teacher", "layout"):
                 at_one = args.teacher_at_one if stage == "teacher" else args.layout_at_one
@@ -381,6 +387,8 @@ def main():
     parser.add_argument("--log-every", type=int, default=20)
     parser.add_argument("--object-weight", type=float, default=10.0,
                         help="extra loss weight of the pixels objects cover (flow-matching terms; 0: none)")
+    parser.add_argument("--sky-weight", type=float, default=0.0,
+                        help="extra loss weight of the pixels the sun, moon and stars cover (0: none)")
     parser.add_argument("--teacher-t-mean", type=float, default=0.8)
     parser.add_argument("--teacher-t-std", type=float, default=0.8)
     parser.add_argument("--teacher-at-one", type=float, default=0.10,

@@ -8,7 +8,7 @@
 """
 from .grammar import caption, complete_scene, parse_caption, sample_scene
 from .heldout import HELDOUT, HeldOut, ObjectSpec, heldout_scenes, is_heldout
-from .render import render, render_with_object_mask
+from .render import render, render_with_masks, render_with_object_mask
 from .scene import (ATTRIBUTE_VALUES, COLOURS, KIND_COLOURS, KINDS, POSITIONS, SKY_FLAGS, TERRAINS,
                     TIMES, Scene, SceneObject)
 from .sizes import ASPECT_SIZES
@@ -16,5 +16,5 @@ from .sizes import ASPECT_SIZES
 __all__ = [
     "ASPECT_SIZES", "ATTRIBUTE_VALUES", "COLOURS", "HELDOUT", "HeldOut", "KIND_COLOURS", "KINDS",
     "ObjectSpec", "POSITIONS", "SKY_FLAGS", "Scene", "SceneObject", "TERRAINS", "TIMES", "caption",
-    "complete_scene", "heldout_scenes", "is_heldout", "parse_caption", "render", "render_with_object_mask", "sample_scene",
+    "complete_scene", "heldout_scenes", "is_heldout", "parse_caption", "render", "render_with_masks", "render_with_object_mask", "sample_scene",
 ]

@@ -47,10 +47,17 @@ def render(scene: Scene, width: int, height: int, seed: int) -> np.ndarray:
 def render_with_object_mask(scene: Scene, width: int, height: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """`render` plus a bool mask [H, W] of the pixels the objects changed (bodies, lit windows,
     beams, reflections): training weights them up (scripts/train.py --object-weight)."""
+    return _render(scene, width, height, seed, want_mask=True)[:2]  # type: ignore[return-value]
+
+
+def render_with_masks(scene: Scene, width: int, height: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`render_with_object_mask` plus a bool mask [H, W] of the pixels the sun, moon and stars
+    changed (`sky.draw_sky`): training weights them up too (scripts/train.py --sky-weight)."""
     return _render(scene, width, height, seed, want_mask=True)  # type: ignore[return-value]
 
 
-def _render(scene: Scene, width: int, height: int, seed: int, want_mask: bool) -> tuple[np.ndarray, np.ndarray | None]:
+def _render(scene: Scene, width: int, height: int, seed: int,
+            want_mask: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     if width < 16 or height < 16:
         raise ValueError(f"image size {width}x{height} too small (at least 16x16)")
     rng = np.random.default_rng(seed)
@@ -68,7 +75,7 @@ def _render(scene: Scene, width: int, height: int, seed: int, want_mask: bool) -
     place_celestial(f, avoid={o.position for o in scene.objects if o.kind in SKY_KINDS}
                     | ({o.position for o in scene.objects} if len(scene.objects) < 3 else set()))
     img = np.empty((height, width, 3), dtype=F32)
-    draw_sky(img, f)
+    bodies = draw_sky(img, f, want_bodies=want_mask)
     for step in steps:
         step(img)
     before = img.copy() if want_mask else None
@@ -76,4 +83,4 @@ def _render(scene: Scene, width: int, height: int, seed: int, want_mask: bool) -
     mask = None if before is None else np.abs(img - before).max(axis=2) > 1e-3
     img *= _vignette(width, height)[..., None]
     np.clip(img, 0.0, 1.0, out=img)
-    return np.ascontiguousarray(img.transpose(2, 0, 1)), mask
+    return np.ascontiguousarray(img.transpose(2, 0, 1)), mask, bodies

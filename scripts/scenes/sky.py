@@ -41,7 +41,13 @@ def place_celestial(f: Frame, avoid: set[str]) -> None:
     f.lights.append((x, y, r, colour))
 
 
-def draw_sky(img: np.ndarray, f: Frame) -> None:
+BODY_MASK_THRESHOLD = 0.05   # a pixel belongs to the sun, moon or stars where they changed it by more
+
+
+def draw_sky(img: np.ndarray, f: Frame, want_bodies: bool = False) -> np.ndarray | None:
+    """Draws the sky into img [H, W, 3]; with want_bodies, returns a bool mask [H, W] of the
+    pixels the sun, moon and stars changed by more than BODY_MASK_THRESHOLD (the disc and the
+    bright core of its glow, not the faint halo), else None."""
     img[:] = f.sky[:, None, :]
     s, p, W = f.scene, f.palette, f.width
     hz = int(np.ceil(f.horizon))
@@ -54,12 +60,15 @@ def draw_sky(img: np.ndarray, f: Frame) -> None:
                                  - ((r.Y - f.horizon) / (0.35 * f.horizon)) ** 2)
         colour = p.sun_colour if s.time != "dusk" else (0.95, 0.55, 0.35)
         add_light(img, r, glow, colour)
+    before = img.copy() if want_bodies else None
     if s.stars:
         _draw_stars(img, f)
     if f.sun_xy is not None:
         (_draw_sun if s.sun else _draw_moon)(img, f)
+    bodies = None if before is None else np.abs(img - before).max(axis=2) > BODY_MASK_THRESHOLD
     if s.clouds:
         _draw_clouds(img, f)
+    return bodies
 
 
 def _draw_stars(img: np.ndarray, f: Frame) -> None:

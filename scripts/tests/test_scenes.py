@@ -14,7 +14,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from scenes import (ASPECT_SIZES, ATTRIBUTE_VALUES, HELDOUT, Scene, SceneObject,  # noqa: E402
                     caption, complete_scene, heldout_scenes, is_heldout, parse_caption, render,
-                    render_with_object_mask, sample_scene)
+                    render_with_masks, render_with_object_mask, sample_scene)
 from scenes.png import png_bytes, to_uint8  # noqa: E402
 
 N_DRAWS = 10_000
@@ -165,6 +165,23 @@ def test_object_mask_covers_what_the_objects_drew():
     change = np.abs(image - render(base, 288, 224, 5)).max(axis=0)
     assert change[mask].mean() > 10 * change[~mask].mean()
     assert not render_with_object_mask(base, 288, 224, 5)[1].any()
+
+
+def test_sky_body_mask_covers_the_sun_moon_and_stars():
+    """The body mask is `render`'s image with the object mask beside it, it marks the sun's disc
+    and glow core (pixels that differ from the sunless render), the moon's and the stars', and it
+    is empty for a sky without them."""
+    scene = Scene(time="noon", terrain="hills", sun=True, objects=(SceneObject("tree", "green", "left"),))
+    image, objects, bodies = render_with_masks(scene, 256, 256, 3)
+    np.testing.assert_array_equal(image, render(scene, 256, 256, 3))
+    np.testing.assert_array_equal(objects, render_with_object_mask(scene, 256, 256, 3)[1])
+    assert bodies.shape == (256, 256) and bodies.dtype == bool and 0.005 < bodies.mean() < 0.2
+    sunless = render(Scene(time="noon", terrain="hills", objects=scene.objects), 256, 256, 3)
+    change = np.abs(image - sunless).max(axis=0)
+    assert change[bodies].mean() > 5 * change[~bodies & ~objects].mean()   # the rest: the faint halo
+    night = Scene(time="night", terrain="sea", moon=True, stars=True)
+    assert render_with_masks(night, 256, 256, 4)[2].mean() > 0.005
+    assert not render_with_masks(Scene(time="noon", terrain="hills"), 256, 256, 3)[2].any()
 
 
 def test_night_darker_than_noon():

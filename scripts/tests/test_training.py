@@ -82,10 +82,10 @@ def test_batches_can_hold_single_object_scenes_only():
 
     single = Batches(3, seed=0, objects=1)
     for _ in range(3):
-        _, masks, texts = single.next()
+        _, masks, _, texts = single.next()
         assert [objects_named(t) for t in texts] == [1, 1, 1], texts
         assert masks.flatten(1).any(1).all(), texts      # and every image has object pixels
-    counts = [objects_named(t) for _ in range(4) for t in Batches(8, seed=1).next()[2]]
+    counts = [objects_named(t) for _ in range(4) for t in Batches(8, seed=1).next()[3]]
     assert len(set(counts)) > 1, counts                  # unfiltered batches mix 0, 1 and 2 objects
 
 
@@ -141,6 +141,16 @@ def test_object_pixels_weigh_more():
     only = torch.zeros(2, 3, 4, 4)
     only[0, :, 1, 2] = 1.0
     assert torch.allclose(weighted_mean(only, weights), torch.tensor([10 / 25, 0.0]))
+
+
+def test_sky_body_pixels_weigh_more_where_no_object_is():
+    objects = torch.zeros(1, 1, 2, 2, dtype=torch.bool)
+    bodies = torch.zeros(1, 1, 2, 2, dtype=torch.bool)
+    objects[0, 0, 0, 0] = True
+    bodies[0, 0, 0, :] = True                      # one pixel shared with the object, one alone
+    weights = pixel_weights(objects, 9.0, bodies, 4.0)
+    assert weights.flatten().tolist() == [10.0, 5.0, 1.0, 1.0]
+    assert torch.equal(pixel_weights(objects, 9.0, bodies, 0.0), pixel_weights(objects, 9.0))
 
 
 def test_losses_run_and_weigh_objects():
