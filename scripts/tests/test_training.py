@@ -97,9 +97,9 @@ def test_layout_stage_starts_on_single_object_scenes_then_mixes():
     assert single_object_share("tvm", 10.0, 0.2, 0.5) == 0.0
 
 
-def test_stage_order_puts_layout_last_unless_asked_before_tvm():
-    assert stage_order(False) == ["teacher", "tvm", "layout"]
-    assert stage_order(True) == ["teacher", "layout", "tvm"]
+def test_stage_order_puts_layout_after_tvm_unless_asked_before_it_and_sky_last():
+    assert stage_order(False) == ["teacher", "tvm", "layout", "sky"]
+    assert stage_order(True) == ["teacher", "layout", "tvm", "sky"]
 
 
 def test_gap_times_are_ordered_and_include_first_flash_jumps():
