@@ -4,6 +4,7 @@
     text = caption(scene, rng)                 # one of many wordings
     image = render(scene, width, height, seed) # float32 [3, H, W] in [0, 1]
     image, mask = render_with_object_mask(scene, width, height, seed)  # + bool [H, W]
+    image, objects, bodies = render_with_masks(scene, width, height, seed)  # + sun/moon/stars [H, W]
     scene.attributes()                         # discrete labels for classifiers
 """
 from .grammar import caption, complete_scene, parse_caption, sample_scene
