@@ -24,9 +24,9 @@ Stages, each resumed from the newest checkpoint in RUN_DIR:
               hundreds of steps; the other half of the times keeps the rest of the path, and the
               scenes with two objects bring back their colours.
 5. sky:       the TVM objective again, for --sky-hours, from the stage before it (the layout stage,
-              or TVM with --layout-before-tvm), with the
-              pixels the sun, moon and stars change weighted 1 + --sky-weight times as well
-              (`pixel_weights`) and the gap embedder at the common learning rate. The earlier
+              or TVM with --layout-before-tvm), with the pixels the sun, moon and stars change
+              weighted 1 + --sky-weight times as well (`pixel_weights`) and the gap embedder at
+              the common learning rate. The earlier
               stages under-drew them (flash 4 drew the sun in 13 of 31 scenes that named it);
               an hour of it: 25 of 31 (README).
 All stages' flow-matching terms weigh the pixels objects cover 1 + --object-weight times
