@@ -32,7 +32,10 @@ Stages, each resumed from the newest checkpoint in RUN_DIR:
 All stages' flow-matching terms weigh the pixels objects cover 1 + --object-weight times
 (`pixel_weights`): objects are about 3 % of a picture and were not learned without it.
 Checkpoints (RUN_DIR/teacher.ckpt, tvm.ckpt, layout.ckpt, sky.ckpt) are written every few minutes and at the
-end of a stage; a killed run loses at most that much. scripts/export.py turns a checkpoint into
+end of a stage; a killed run loses at most that much. Where the checkpoints are gone, a run goes on
+from an exported weights file: --init-weights FILE starts the first stage of --stages from FILE's
+tensors (model, EMA and TVM target alike; a fresh optimizer) and takes its tokenizer, e.g.
+`--stages sky --sky-hours 1 --init-weights Models/strobe-scenes.safetensors --seed 1`. scripts/export.py turns a checkpoint into
 the shipped weights file. Datasets are rendered on the fly; nothing here belongs in git.
 """
 from __future__ import annotations
@@ -54,6 +57,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from strobe_model import DenoiserConfig, ModelConfig, StrobeModel, TextEncoderConfig  # noqa: E402
 from scenes import ASPECT_SIZES, caption, render_with_masks, sample_scene  # noqa: E402
 from strobe_sampling import tokenize  # noqa: E402
+import strobe_weights  # noqa: E402
 
 GUIDANCE = 2.0          # the constant w of the flash model (β = 1/w)
 CAPTION_DROPOUT = 0.1
@@ -295,6 +299,30 @@ def stage_order(layout_before_tvm: bool) -> list[str]:
     return ["teacher", "layout", "tvm", "sky"] if layout_before_tvm else ["teacher", "tvm", "layout", "sky"]
 
 
+def weights_file_state(path: str, cfg: ModelConfig) -> dict:
+    """An exported weights file's tensors as StrobeModel's state dict (F16/BF16 widened to F32),
+    after checking that the file's architecture is this run's (ValueError naming both if not)."""
+    tensors, meta = strobe_weights.load(path)
+    theirs = ModelConfig.from_json(meta["strobe.architecture"])
+    if theirs != cfg:
+        raise ValueError(f"{path}: its architecture {theirs.to_json()} is not this run's {cfg.to_json()}")
+    return {k: torch.from_numpy(v) for k, v in tensors.items()}
+
+
+def weights_file_tokenizer(path: str, out: str) -> None:
+    """Writes the SentencePiece model stored in an exported weights file to `out`."""
+    import base64
+    _, meta = strobe_weights.load(path)
+    with open(out, "wb") as f:
+        f.write(base64.b64decode(meta["strobe.tokenizer"]))
+
+
+def data_seed(stage: str, step: int, run_seed: int) -> int:
+    """The data seed of a stage (re)started at `step`: fresh data after a resume, and other data
+    for another --seed (0 keeps the seeds of the runs made before the option)."""
+    return zlib.crc32(f"{stage}:{step}".encode()) ^ run_seed
+
+
 def run_stage(stage: str, args, cfg: ModelConfig, sp, init: dict | None):
     path = os.path.join(args.workdir, f"{stage}.ckpt")
     model = StrobeModel(cfg)
@@ -318,7 +346,7 @@ def run_stage(stage: str, args, cfg: ModelConfig, sp, init: dict | None):
         print(f"{stage}: resumed at step {state['step']} ({state['seconds'] / 3600:.2f} h)", flush=True)
     budget = 3600 * {"teacher": args.teacher_hours, "tvm": args.tvm_hours, "layout": args.layout_hours,
                      "sky": args.sky_hours}[stage]
-    seed = zlib.crc32(f"{stage}:{state['step']}".encode())                  # fresh data after a resume
+    seed = data_seed(stage, state["step"], args.seed)
     data = Batches(args.batch, seed)
     single = Batches(args.batch, seed + 1, objects=1)                      # the layout stage's
     choose = np.random.default_rng(seed + 2)
@@ -392,6 +420,12 @@ def main():
     parser.add_argument("--teacher-init", metavar="CKPT",
                         help="start the teacher from CKPT's EMA denoiser with a freshly initialised text encoder "
                              "(used once, when RUN_DIR has no teacher checkpoint yet)")
+    parser.add_argument("--init-weights", metavar="FILE",
+                        help="start the first stage of --stages from an exported weights file's tensors (fresh "
+                             "optimizer) and take its tokenizer; a stage that has a checkpoint resumes from it instead")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="torch's seed and a change to the data seeds; a run continued from a weights file "
+                             "wants one its earlier runs did not use")
     parser.add_argument("--log-every", type=int, default=20)
     parser.add_argument("--object-weight", type=float, default=10.0,
                         help="extra loss weight of the pixels objects cover (flow-matching terms; 0: none)")
@@ -411,18 +445,24 @@ def main():
     import sentencepiece as spm
     tok_path = os.path.join(args.workdir, "tokenizer.model")
     if not os.path.exists(tok_path):
-        train_tokenizer(tok_path, args.vocab_size)
+        if args.init_weights:
+            weights_file_tokenizer(args.init_weights, tok_path)
+        else:
+            train_tokenizer(tok_path, args.vocab_size)
     sp = spm.SentencePieceProcessor(model_file=tok_path)
     cfg = ModelConfig(text=TextEncoderConfig(vocab_size=sp.get_piece_size()), denoiser=DenoiserConfig())
-    torch.manual_seed(0)
+    torch.manual_seed(args.seed)
 
     weights = None          # the EMA of the stage just run, or None when it was not run now
+    from_file = weights_file_state(args.init_weights, cfg) if args.init_weights else None
     order = stage_order(args.layout_before_tvm)
     for i, stage in enumerate(order):
         if stage not in args.stages:
             weights = None
             continue
-        if stage == "teacher":
+        if from_file is not None:
+            init, from_file = from_file, None          # the first stage run starts from the file
+        elif stage == "teacher":
             init = None
             if args.teacher_init:
                 # Keeps a previous teacher's image prior and starts its text encoder afresh.

@@ -179,3 +179,38 @@ def test_losses_run_and_weigh_objects():
     assert all(math.isfinite(v) for v in (plain.item(), weighted.item(), loss.item(), terminal, fm))
     (weighted + loss).backward()
     assert all(p.grad is not None for p in model.denoiser.parameters())
+
+
+def test_a_stage_starts_from_an_exported_weights_file(tmp_path):
+    from export import export
+    from train import weights_file_state, weights_file_tokenizer
+    cfg = ModelConfig(text=TextEncoderConfig(vocab_size=32, d_model=32, num_heads=2, d_kv=16, d_ff=64, num_layers=1),
+                      denoiser=DenoiserConfig(patch_size=8, hidden_size=32, depth=1, num_heads=2))
+    model = StrobeModel(cfg)
+    model.randomize(torch.Generator().manual_seed(3))
+    path = str(tmp_path / "model.safetensors")
+    export(model.state_dict(), cfg, b"a tokenizer proto", path, dtype="F16")
+
+    state = weights_file_state(path, cfg)
+    assert state.keys() == model.state_dict().keys()
+    for name, value in model.state_dict().items():
+        assert state[name].dtype == torch.float32
+        assert torch.equal(state[name], value.half().float()), name       # F16 widened, nothing else
+    StrobeModel(cfg).load_state_dict(state, strict=True)
+
+    out = str(tmp_path / "tokenizer.model")
+    weights_file_tokenizer(path, out)
+    assert open(out, "rb").read() == b"a tokenizer proto"
+
+    other = ModelConfig(text=cfg.text, denoiser=DenoiserConfig(patch_size=8, hidden_size=32, depth=2, num_heads=2))
+    with pytest.raises(ValueError, match="is not this run's") as err:
+        weights_file_state(path, other)
+    assert '"depth":1' in str(err.value) and '"depth":2' in str(err.value)
+
+
+def test_data_seeds_change_with_the_step_and_the_run_seed():
+    import zlib
+    from train import data_seed
+    assert data_seed("sky", 0, 0) == zlib.crc32(b"sky:0")          # the seeds of earlier runs
+    seeds = {data_seed(stage, step, run) for stage in ("tvm", "sky") for step in (0, 1068) for run in (0, 1)}
+    assert len(seeds) == 8
