@@ -23,6 +23,10 @@ What is measured (details in scripts/evaluation/):
   three metrics on the scenes every mode ran, and "meta.ceiling.fd_floor" is the distance between
   two renders of each scene with different render seeds.
 - full_100 and teacher_100 run on the first --full-scenes in-distribution and held-out scenes only.
+- --carry OLD.json takes the modes of --carry-modes (teacher_100) that this run does not make from an
+  earlier run's results, when that run used the same classifier recipe, scenes and seeds (else it
+  stops and names what differs); meta.carried says which and from where. For a teacher whose
+  checkpoint is gone.
 - meta: scene counts and seeds, the checkpoint's step and training time, the classifier's
   validation accuracy per attribute, the ceiling (the classifier on renders of the evaluation
   scenes, clean, blurred and noisy), per mode the steps, image count, seconds, per-attribute and
@@ -136,6 +140,10 @@ def main() -> None:
     p.add_argument("--sheet", help="contact sheet PNG (captions beside it as .json)")
     p.add_argument("--no-time-256", dest="time_256", action="store_false",
                    help="skip timing one 256x256 image per mode (batch 1)")
+    p.add_argument("--carry", metavar="OLD_JSON",
+                   help="take --carry-modes that this run does not make from an earlier run's results (same "
+                        "classifier, scenes and seeds)")
+    p.add_argument("--carry-modes", default="teacher_100", help="comma-separated modes for --carry")
     p.add_argument("--cache-dir", help="classifier cache (default ~/.cache/strobe/evaluation)")
     p.add_argument("--retrain-classifier", action="store_true")
     p.add_argument("--classifier-train", type=int, default=16_000, help="training renders")
@@ -151,6 +159,13 @@ def main() -> None:
     unknown = [m for m in modes if m not in MODES]
     if unknown:
         p.error(f"unknown modes {unknown}; expected some of {list(MODES)}")
+    carry_modes = [m for m in args.carry_modes.split(",") if m]
+    if [m for m in carry_modes if m not in MODES]:
+        p.error(f"unknown --carry-modes {[m for m in carry_modes if m not in MODES]}; expected some of {list(MODES)}")
+    carried_from = None
+    if args.carry:
+        with open(args.carry) as f:
+            carried_from = json.load(f)
     torch.set_num_threads(args.threads)
     started = time.time()
 
@@ -167,6 +182,20 @@ def main() -> None:
     full_items = indist[:args.full_scenes] + heldout[:args.full_scenes]
     log(f"evaluation: {len(indist)} in-distribution + {len(heldout)} held-out scenes "
         f"({len(full_items)} for the 100-step modes)")
+    # What makes two runs' figures comparable (and so carriable).
+    identity = {
+        "scenes": len(indist), "heldout_scenes": len(heldout),
+        "heldout_per_combination": args.heldout_per_combination,
+        "full_scenes": {"scenes": len(indist[:args.full_scenes]), "heldout_scenes": len(heldout[:args.full_scenes])},
+        "seeds": {"scenes": args.seed, "noise": f"{args.seed} + scene index",
+                  "reference_renders": "10000 + scene index", "floor_renders": "20000 + scene index"},
+        "sizes": "aspect ratios cycled in sorted order over the scene index",
+    }
+    to_carry = [m for m in carry_modes if m not in modes or (m == "teacher_100" and not args.teacher)]
+    if carried_from is not None:
+        problem = carry_problem(carried_from, identity, classifier_info, to_carry)
+        if problem:
+            p.error(f"--carry {args.carry}: {problem}")
 
     # Ground truth: labels, reference renders (features for the FD), second renders (FD floor).
     labels = {it.index: labels_of(it.scene) for it in items}
@@ -266,12 +295,7 @@ def main() -> None:
             "fd": "Frechet distance of classifier penultimate features (128-d): generated images of a mode "
                   "(in-distribution and held-out together) vs renders of the same scenes at the same sizes",
         },
-        "scenes": len(indist), "heldout_scenes": len(heldout),
-        "heldout_per_combination": args.heldout_per_combination,
-        "full_scenes": {"scenes": len(indist[:args.full_scenes]), "heldout_scenes": len(heldout[:args.full_scenes])},
-        "seeds": {"scenes": args.seed, "noise": f"{args.seed} + scene index",
-                  "reference_renders": "10000 + scene index", "floor_renders": "20000 + scene index"},
-        "sizes": "aspect ratios cycled in sorted order over the scene index",
+        **identity,
         "guidance": lm.guidance, "model": lm.info, "teacher": teacher.info if teacher else None,
         "classifier": classifier_info,
         "ceiling": ceiling,
@@ -282,6 +306,8 @@ def main() -> None:
                    "batch": args.batch, "total_seconds": round(time.time() - started, 1)},
         "torch": torch.__version__,
     }
+    if carried_from is not None:
+        carry(carried_from, os.path.basename(args.carry), to_carry, results, meta)
     out = {**{name: results[name] for name in MODES}, "meta": meta}
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
@@ -294,6 +320,31 @@ def main() -> None:
         labels_row = ["RENDER"] + [f"{n.split('_')[0].upper()} {steps[n]}" for n in MODES]
         write_sheet(args.sheet, indist[:SHEET_ROWS] + heldout[:SHEET_ROWS], renders, images, labels_row)
     log(json.dumps({name: results[name] for name in MODES}))
+
+
+def carry_problem(old: dict, identity: dict, classifier_info: dict, modes: list[str]) -> str | None:
+    """Why an earlier run's output `old` cannot lend this run `modes`: every difference in the
+    scenes, seeds and classifier recipe, and every mode it has no results for; None if it can."""
+    om = old.get("meta", {})
+    differ = [k for k in identity if om.get(k) != identity[k]]
+    if om.get("classifier", {}).get("recipe") != classifier_info.get("recipe"):
+        differ.append("classifier recipe")
+    absent = [m for m in modes if (old.get(m) or {}).get("accuracy") is None]
+    problems = ([f"it differs from this run in {', '.join(differ)}"] if differ else []) + \
+               ([f"it has no results for {', '.join(absent)}"] if absent else [])
+    return "; ".join(problems) or None
+
+
+def carry(old: dict, source: str, modes: list[str], results: dict, meta: dict) -> None:
+    """Copies `modes` (results and per-mode meta) from an earlier run's output `old`, checked by
+    `carry_problem`, into this run's; records them in meta["carried"]."""
+    om = old["meta"]
+    for m in modes:
+        results[m] = dict(old[m])
+        meta["per_mode"][m] = {**om["per_mode"][m], "carried_from": source}
+    if "teacher_100" in modes:
+        meta["teacher"] = om.get("teacher")
+    meta["carried"] = {"from": source, "modes": modes, "model_then": om.get("model")}
 
 
 def load_teacher(path: str, student: LoadedModel) -> LoadedModel:

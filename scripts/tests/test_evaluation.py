@@ -242,3 +242,23 @@ def test_evaluate_end_to_end(tmp_path):
     messages = []
     load_or_train(str(tmp_path / "cache"), 64, 16, 1, log=messages.append)
     assert messages and messages[0].startswith("classifier: loaded"), messages
+
+    # A later run without the teacher carries its figures from this one; a run on other scenes cannot.
+    later = tmp_path / "later.json"
+    base = [sys.executable, os.path.join(SCRIPTS, "evaluate.py"), "--checkpoint", str(tmp_path / "tvm.ckpt"),
+            "--tokenizer", TOKENIZER, "--heldout-scenes", "2", "--full-scenes", "2", "--max-steps", "1",
+            "--modes", "flash_1,teacher_100", "--no-time-256", "--carry", str(out), "--out", str(later),
+            "--cache-dir", str(tmp_path / "cache"), "--classifier-train", "64", "--classifier-val", "16",
+            "--classifier-epochs", "1"]
+    proc = subprocess.run(base + ["--scenes", "2"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    r = json.loads(later.read_text())
+    assert r["teacher_100"] == q["teacher_100"] and r["flash_1"]["accuracy"] is not None
+    assert r["flash_2"] == {"accuracy": None, "accuracy_heldout": None, "fd": None}
+    assert r["meta"]["carried"]["modes"] == ["teacher_100"] and r["meta"]["carried"]["from"] == "quality.json"
+    assert r["meta"]["per_mode"]["teacher_100"]["carried_from"] == "quality.json"
+    assert r["meta"]["teacher"] == meta["teacher"]
+    later.unlink()
+    proc = subprocess.run(base + ["--scenes", "3"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "differs from this run in scenes" in proc.stderr, proc.stdout + proc.stderr
+    assert not later.exists()
