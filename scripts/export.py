@@ -1,10 +1,10 @@
 """Exports a trained `strobe-dit` checkpoint to a Strobe weights file (weights-format.md).
 
-    .venv/bin/python scripts/export.py --checkpoint RUN_DIR/layout.ckpt --tokenizer RUN_DIR/tokenizer.model \
+    .venv/bin/python scripts/export.py --checkpoint RUN_DIR/sky.ckpt --tokenizer RUN_DIR/tokenizer.model \
         [--output Models/strobe-scenes.safetensors] [--dtype F16]
 
-The shipped file comes from the last stage, layout (whose "EMA" is its trained weights; see
-scripts/train.py); tvm.ckpt or teacher.ckpt export the same way. The EMA weights are written
+The shipped file comes from the last stage, sky (scripts/train.py); teacher.ckpt, tvm.ckpt or
+layout.ckpt (whose "EMA" is its trained weights) export the same way. The EMA weights are written
 (F16 by default; F32 or BF16 on request) with the architecture, the
 sampler defaults (flash 4 steps, full 100 steps, the guidance w the model was trained with) and
 the tokenizer inside. `Models/strobe-scenes.safetensors` is where the CLI looks by default.
