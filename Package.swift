@@ -25,7 +25,7 @@ let package = Package(
             providers: [.apt(["libsentencepiece-dev"])]),
 
         // Small C/C++ shims with C APIs.
-        .target(name: "StrobeBLAS", dependencies: ["CBLAS"]),
+        .target(name: "StrobeBLAS", dependencies: ["CBLAS", "StrobeKernels"]),
         .target(name: "StrobeKernels"),
         .target(name: "PNGShim", dependencies: ["CPNG"]),
         .target(

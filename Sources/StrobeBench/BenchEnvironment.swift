@@ -18,10 +18,21 @@ public struct BenchEnvironment: Encodable, Sendable, Equatable {
     public var avx512: Bool
     /// Strobe's version.
     public var strobeVersion: String
+    /// The family OpenBLAS chose by itself, before Strobe's selection.
+    public var openblasChoice: String = ""
+    /// Why ``openblasCore`` is in use (``BLAS/selectionReason``).
+    public var selectionReason: String = ""
+    /// The CPU features that decide the kernels (``CPUFeatures/summary``).
+    public var cpuFeatures: String = ""
+    /// The instruction set of Strobe's fused element-wise kernels.
+    public var kernels: String = ""
+    /// Whether this CPU runs bf16 products.
+    public var bf16: Bool = false
 
     enum CodingKeys: String, CodingKey {
         case openblasCore = "openblas_core", openblasCoretypeEnv = "openblas_coretype_env", threads, cpus, cpu
-        case avx512, strobeVersion = "strobe_version"
+        case avx512, strobeVersion = "strobe_version", openblasChoice = "openblas_choice"
+        case selectionReason = "selection_reason", cpuFeatures = "cpu_features", kernels, bf16
     }
 
     /// OpenBLAS's kernel families that use AVX-512.
@@ -38,6 +49,15 @@ public struct BenchEnvironment: Encodable, Sendable, Equatable {
             + "on this AVX-512 CPU; unset it (env -u OPENBLAS_CORETYPE) and Strobe selects the AVX-512 ones"
     }
 
+    /// A one-line note when the CPU has neither AVX-512 nor AVX2: everything runs, on narrower
+    /// (slower) kernels. Nil otherwise.
+    public var narrowCPUNote: String? {
+        let wide: Set<String> = ["AVX-512", "AVX2+FMA"]
+        guard !cpuFeatures.isEmpty, wide.isDisjoint(with: cpuFeatures.split(separator: " ").map(String.init)) else { return nil }
+        return "note: this CPU has neither AVX-512 nor AVX2 (features: \(cpuFeatures)); Strobe runs on its \(kernels) "
+            + "kernels and OpenBLAS's \(openblasCore) ones, which are several times slower than on AVX2 CPUs"
+    }
+
     /// Reads the environment. Call before the first BLAS call (`BLAS.prepare()` may set and
     /// unset `OPENBLAS_CORETYPE` itself); this calls it.
     public static func current(threads: Int) -> BenchEnvironment {
@@ -46,10 +66,16 @@ public struct BenchEnvironment: Encodable, Sendable, Equatable {
         let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
         let (model, flags) = parseCPUInfo(cpuinfo)
         let avx512 = ["avx512f", "avx512bw", "avx512vl", "avx512dq"].allSatisfy(flags.contains)
-        return BenchEnvironment(
+        var environment = BenchEnvironment(
             openblasCore: core, openblasCoretypeEnv: forced, threads: threads,
             cpus: ProcessInfo.processInfo.activeProcessorCount, cpu: model, avx512: avx512,
             strobeVersion: Strobe.strobeVersion)
+        environment.openblasChoice = BLAS.openblasChoice
+        environment.selectionReason = BLAS.selectionReason
+        environment.cpuFeatures = CPUFeatures.current.summary
+        environment.kernels = Kernels.instructionSet
+        environment.bf16 = Precision.bf16.isSupported
+        return environment
     }
 
     /// The first `model name` and `flags` of `/proc/cpuinfo` text.

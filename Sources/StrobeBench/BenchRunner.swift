@@ -30,12 +30,26 @@ public struct BenchRunner: Sendable {
         // limit); the process-wide `Parallel.threads` is left alone.
         var modes: [Report.ModeResult] = []
         var firstImages: [String: [UInt8]] = [:]
+        var comparisons: [Report.PrecisionComparison] = []
         for mode in settings.modes {
-            let (result, png) = try await measure(mode)
+            let (result, png, images) = try await measure(mode, precision: settings.precision)
             modes.append(result)
             if let png { firstImages[mode.name] = png }
-            log(String(format: "%@: median %.1f ms, min %.1f ms over %d runs", mode.name,
-                       result.medianMilliseconds, result.minMilliseconds, result.runMilliseconds.count))
+            log(String(format: "%@: median %.1f ms, min %.1f ms over %d runs (%@)", mode.name,
+                       result.medianMilliseconds, result.minMilliseconds, result.runMilliseconds.count,
+                       settings.precision.rawValue))
+            if settings.precision != .fp32 {
+                // The same runs in fp32, in the same process: the speed-up and each image's PSNR.
+                let (reference, _, referenceImages) = try await measure(mode, precision: .fp32)
+                let comparison = Report.PrecisionComparison(
+                    mode: mode, precision: settings.precision, fp32Milliseconds: reference.medianMilliseconds,
+                    milliseconds: result.medianMilliseconds,
+                    psnr: zip(images, referenceImages).map { $0.psnr(against: $1) })
+                comparisons.append(comparison)
+                log(String(format: "%@ in fp32: median %.1f ms; %@ is %.2fx as fast, PSNR against fp32 %.1f dB at least",
+                           mode.name, reference.medianMilliseconds, settings.precision.rawValue, comparison.speedup,
+                           comparison.minPSNR))
+            }
         }
         // Peak memory of loading and generating one image at a time, before the throughput runs
         // (four images at once) and the sgemm reference (its own 1024³ matrices) add their own.
@@ -64,13 +78,21 @@ public struct BenchRunner: Sendable {
                 flopsPerCall: config.flopsPerCall(height: size.height, width: size.width, textLength: textLength),
                 textLength: textLength, callMedianMilliseconds: median, calls: calls.count)
         }
-        var sgemm: SgemmReference?
+        var sgemm: SgemmReference?, lowPrecisionProducts: SgemmReference?
         if settings.sgemm {
             let products = config.matrixProducts(height: size.height, width: size.width, textLength: textLength)
             sgemm = SgemmReference.measure(products, threads: settings.threads, minSeconds: settings.sgemmMinSeconds)
             if let sgemm {
                 log(String(format: "sgemm: %.1f GFLOPS FLOP-weighted at the denoiser's shapes, %.1f at 1024³",
                            sgemm.weightedGFLOPS, sgemm.square1024GFLOPS))
+            }
+            if settings.precision != .fp32 {
+                lowPrecisionProducts = SgemmReference.measure(
+                    products, threads: settings.threads, minSeconds: settings.sgemmMinSeconds, precision: settings.precision)
+                if let low = lowPrecisionProducts {
+                    log(String(format: "%@ products: %.1f GFLOPS FLOP-weighted at the denoiser's shapes, %.1f at 1024³",
+                               settings.precision.rawValue, low.weightedGFLOPS, low.square1024GFLOPS))
+                }
             }
         }
 
@@ -83,16 +105,21 @@ public struct BenchRunner: Sendable {
             peakRSSMiB: generationPeak, weightsMiB: Double(engine.info.fileSize) / 1_048_576,
             environment: environment, setup: setup)
         report.firstImages = firstImages
+        report.precision = settings.precision
+        report.precisionComparisons = comparisons
+        report.lowPrecisionProducts = lowPrecisionProducts
         return report
     }
 
     /// One generation of `count` images; returns the result and its end-to-end time.
     func generate(
-        on engine: StrobeEngine, _ mode: BenchMode, prompt: String, seed: UInt64, count: Int = 1
+        on engine: StrobeEngine, _ mode: BenchMode, prompt: String, seed: UInt64, count: Int = 1,
+        precision: Precision? = nil
     ) async throws(BenchError) -> (GenerationResult, Double) {
         let config = GenerationConfig(
             prompt: prompt, aspectRatio: settings.aspectRatio, size: settings.size, seed: seed,
-            sampler: mode.sampler, steps: mode.steps, count: count, threads: settings.threads)
+            sampler: mode.sampler, steps: mode.steps, count: count, threads: settings.threads,
+            precision: precision ?? settings.precision)
         let clock = ContinuousClock(), start = clock.now
         do {
             let result = try await engine.generate(config)
@@ -102,17 +129,23 @@ public struct BenchRunner: Sendable {
         }
     }
 
-    /// Warm-up and timed runs of one mode; returns its result and the first timed run's PNG.
-    func measure(_ mode: BenchMode) async throws(BenchError) -> (Report.ModeResult, [UInt8]?) {
+    /// Warm-up and timed runs of one mode in `precision` (default: the settings'); returns its
+    /// result, the first timed run's PNG and every timed run's image.
+    func measure(
+        _ mode: BenchMode, precision: Precision? = nil
+    ) async throws(BenchError) -> (Report.ModeResult, [UInt8]?, [RGBImage]) {
         for _ in 0..<settings.warmup {
-            _ = try await generate(on: engine, mode, prompt: settings.prompts[0], seed: settings.seeds[0])
+            _ = try await generate(
+                on: engine, mode, prompt: settings.prompts[0], seed: settings.seeds[0], precision: precision)
         }
+        var images: [RGBImage] = []
         var totals: [Double] = [], stages: [String: [Double]] = [:], calls: [[Double]] = [], lengths: [Int] = []
         var first: [UInt8]?
         for index in 0..<settings.runs(for: mode) {
             let (prompt, seed) = settings.input(index)
-            let (result, total) = try await generate(on: engine, mode, prompt: prompt, seed: seed)
+            let (result, total) = try await generate(on: engine, mode, prompt: prompt, seed: seed, precision: precision)
             if index == 0 { first = result.images.first?.png }
+            if let image = result.images.first?.image { images.append(image) }
             totals.append(total)
             let t = result.timings
             let ms = Statistics.milliseconds
@@ -128,7 +161,7 @@ public struct BenchRunner: Sendable {
         let result = Report.ModeResult(
             mode: mode, runMilliseconds: totals, stages: stages.compactMapValues(Statistics.median),
             callMilliseconds: perCall, allCallMilliseconds: calls.flatMap { $0 }, textLengths: lengths)
-        return (result, first)
+        return (result, first, images)
     }
 
     /// Images per second of ``BenchMode/throughput`` with 1 and 4 images per request; count 1
@@ -140,7 +173,7 @@ public struct BenchRunner: Sendable {
         if let measured {
             count1 = 1000 / measured.medianMilliseconds
         } else {
-            let (result, _) = try await measure(mode)
+            let (result, _, _) = try await measure(mode)
             count1 = 1000 / result.medianMilliseconds
         }
         let batched: StrobeEngine

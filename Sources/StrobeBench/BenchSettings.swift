@@ -1,5 +1,6 @@
 import Foundation
 import Strobe
+import StrobeTensor
 
 /// What `strobe bench` measures and how often.
 public struct BenchSettings: Sendable, Equatable {
@@ -37,6 +38,9 @@ public struct BenchSettings: Sendable, Equatable {
     public var throughput = true
     /// Whether to time sgemm at the denoiser's shapes and at 1024³.
     public var sgemm = true
+    /// The number format of the matrix products. With bf16 every mode also runs in fp32 in the
+    /// same process, for the speed-up and each image's PSNR against its fp32 twin.
+    public var precision: Precision = .fp32
     /// Least time spent timing each sgemm shape, in seconds.
     public var sgemmMinSeconds = 0.2
 
@@ -61,6 +65,7 @@ public struct BenchSettings: Sendable, Equatable {
         if warmup < 0 { throw .invalidSetting("warm-up runs \(warmup) must be at least 0") }
         if threads < 1 { throw .invalidSetting("threads \(threads) must be at least 1") }
         if prompts.isEmpty || seeds.isEmpty { throw .invalidSetting("the prompt and seed lists must not be empty") }
+        if let reason = precision.unsupportedReason { throw .invalidSetting("precision \(precision.rawValue): \(reason)") }
         if !(sgemmMinSeconds >= 0) { throw .invalidSetting("sgemm time \(sgemmMinSeconds) must not be negative") }
     }
 }

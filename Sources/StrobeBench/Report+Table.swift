@@ -9,7 +9,11 @@ extension Report {
             + "\(setup.size), \(env.threads) threads of \(env.cpus) CPUs")
         lines.append("OpenBLAS core \(env.openblasCore) (OPENBLAS_CORETYPE \(env.openblasCoretypeEnv ?? "unset")); "
             + "CPU \(env.cpu ?? "unknown")\(env.avx512 ? ", AVX-512" : "")")
+        lines.append("BLAS kernels: \(env.selectionReason)")
+        lines.append("CPU features: \(env.cpuFeatures); fused kernels \(env.kernels); bf16 \(env.bf16 ? "available" : "not available"); "
+            + "matrix products in \(precision.rawValue)")
         if let hint = env.kernelHint { lines.append(hint) }
+        if let note = env.narrowCPUNote { lines.append(note) }
         lines.append("\(setup.prompts.count) prompts, seeds \(setup.seeds.map(String.init).joined(separator: ",")); "
             + "\(setup.warmup) warm-up run(s), then \(setup.runs) timed runs (full sampler: \(setup.fullRuns))")
         lines.append("")
@@ -35,6 +39,21 @@ extension Report {
             row.append("  " + calls)
             lines.append(row.joined())
         }
+        if !precisionComparisons.isEmpty {
+            lines.append("")
+            lines.append("\(precision.rawValue) against fp32, same runs in one process (ms, median)")
+            lines.append([pad("mode", 10), lpad("fp32", 9), lpad(precision.rawValue, 9), lpad("speed-up", 10),
+                          "  PSNR vs fp32 per run (dB)"].joined())
+            for c in precisionComparisons {
+                let psnr = c.psnr.map { $0.isFinite ? format($0, 1) : "same" }.joined(separator: " ")
+                lines.append([pad(c.mode.name, 10), lpad(format(c.fp32Milliseconds, 1), 9),
+                              lpad(format(c.milliseconds, 1), 9), lpad(format(c.speedup, 2) + "x", 10), "  " + psnr].joined())
+            }
+            if let low = lowPrecisionProducts, let speedup = lowPrecisionProductSpeedup {
+                lines.append("\(precision.rawValue) products at the denoiser's shapes: \(format(low.weightedGFLOPS, 1)) GFLOPS "
+                    + "(FLOP-weighted), \(format(speedup, 2))x fp32's; 1024³: \(format(low.square1024GFLOPS, 1)) GFLOPS")
+            }
+        }
         if let t = throughput {
             lines.append("")
             lines.append("images per second, \(t.mode.name): count 1 \(format(t.count1, 2)), count 4 \(format(t.count4, 2)), "
@@ -49,7 +68,7 @@ extension Report {
             lines.append("sgemm at the denoiser's shapes: \(format(s.weightedGFLOPS, 1)) GFLOPS (FLOP-weighted); "
                 + "1024³: \(format(s.square1024GFLOPS, 1)) GFLOPS")
             if let ratio = denoiserVsSgemm {
-                lines.append("denoiser / sgemm: \(format(ratio, 3))")
+                lines.append("denoiser / \(precision == .fp32 ? "sgemm" : "\(precision.rawValue) products"): \(format(ratio, 3))")
             }
             lines.append("")
             lines.append([pad("product", 28), pad("kind", 8), lpad("M", 6), lpad("K", 6), lpad("N", 6),

@@ -161,14 +161,60 @@ public struct Report: Encodable, Sendable {
     public var environment: BenchEnvironment
     /// Settings and model.
     public var setup: Setup
+    /// The number format the modes ran in.
+    public var precision: Precision = .fp32
+    /// With a precision other than fp32: each mode against the same runs in fp32.
+    public var precisionComparisons: [PrecisionComparison] = []
+    /// With a precision other than fp32: the denoiser's products timed in that precision (the
+    /// ``sgemm`` figures are fp32's).
+    public var lowPrecisionProducts: SgemmReference?
+
+    /// One mode in a low precision against the same runs in fp32, measured in one process.
+    public struct PrecisionComparison: Encodable, Sendable {
+        public let mode: BenchMode
+        public let precision: Precision
+        /// Median end-to-end times, ms.
+        public let fp32Milliseconds: Double, milliseconds: Double
+        /// Each timed run's image against its fp32 twin (same prompt and seed), dB.
+        public let psnr: [Double]
+
+        /// fp32 time over this precision's time.
+        public var speedup: Double { milliseconds > 0 ? fp32Milliseconds / milliseconds : 0 }
+        /// The lowest PSNR (`.infinity` when every image is identical or none was compared).
+        public var minPSNR: Double { psnr.min() ?? .infinity }
+
+        enum CodingKeys: String, CodingKey {
+            case mode, precision, fp32Milliseconds = "fp32_median_ms", milliseconds = "median_ms", speedup
+            case psnr = "psnr_db", minPSNR = "min_psnr_db"
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(mode.name, forKey: .mode)
+            try c.encode(precision, forKey: .precision)
+            try c.encode(Report.rounded(fp32Milliseconds, places: 2), forKey: .fp32Milliseconds)
+            try c.encode(Report.rounded(milliseconds, places: 2), forKey: .milliseconds)
+            try c.encode(Report.rounded(speedup, places: 3), forKey: .speedup)
+            // Identical images (infinite PSNR) are written as 999.
+            try c.encode(psnr.map { Report.rounded(min($0, 999), places: 2) }, forKey: .psnr)
+            try c.encode(Report.rounded(min(minPSNR, 999), places: 2), forKey: .minPSNR)
+        }
+    }
+
+    /// The low precision's FLOP-weighted product rate over fp32's, at the denoiser's shapes.
+    public var lowPrecisionProductSpeedup: Double? {
+        guard let sgemm, let low = lowPrecisionProducts, sgemm.weightedGFLOPS > 0 else { return nil }
+        return low.weightedGFLOPS / sgemm.weightedGFLOPS
+    }
+
     /// The PNG bytes of each mode's first timed run (prompt 0, seed 0), by mode name. Not encoded.
     public var firstImages: [String: [UInt8]] = [:]
 
-    /// `(denoiser FLOPs / median call time) / FLOP-weighted sgemm rate` at the denoiser's shapes;
-    /// nil unless both were measured.
+    /// `(denoiser FLOPs / median call time) / FLOP-weighted product rate` at the denoiser's
+    /// shapes, the products timed in the modes' precision; nil unless both were measured.
     public var denoiserVsSgemm: Double? {
-        guard let denoiser, let sgemm, sgemm.weightedGFLOPS > 0 else { return nil }
-        return denoiser.gflops / sgemm.weightedGFLOPS
+        guard let denoiser, let products = lowPrecisionProducts ?? sgemm, products.weightedGFLOPS > 0 else { return nil }
+        return denoiser.gflops / products.weightedGFLOPS
     }
 
     /// The result of `mode`, if it ran.
@@ -190,6 +236,13 @@ public struct Report: Encodable, Sendable {
         try c.encode(Self.rounded(weightsMiB, places: 2), forKey: Key("weights_mib"))
         try c.encodeIfPresent(denoiser, forKey: Key("denoiser"))
         try c.encodeIfPresent(sgemm, forKey: Key("sgemm"))
+        try c.encode(precision, forKey: Key("precision"))
+        if precision != .fp32 {
+            try c.encode(precisionComparisons, forKey: Key("vs_fp32"))
+            try c.encodeIfPresent(lowPrecisionProducts, forKey: Key("\(precision.rawValue)_products"))
+            try c.encodeIfPresent(
+                lowPrecisionProductSpeedup.map { Self.rounded($0, places: 3) }, forKey: Key("\(precision.rawValue)_products_vs_fp32"))
+        }
         try c.encodeIfPresent(throughput, forKey: Key("throughput"))
         try c.encode(environment, forKey: Key("environment"))
         try c.encode(setup, forKey: Key("settings"))

@@ -74,7 +74,8 @@ public struct SgemmReference: Encodable, Sendable {
     /// products run as `group` `Ops.matmul` calls spread over the threads, as the engine spreads
     /// an image's heads.
     public static func measure(
-        _ products: [MatrixProduct], threads: Int, warmup: Int = 2, minRuns: Int = 5, minSeconds: Double = 0.2
+        _ products: [MatrixProduct], threads: Int, warmup: Int = 2, minRuns: Int = 5, minSeconds: Double = 0.2,
+        precision: Precision = .fp32
     ) -> SgemmReference {
         Parallel.withThreads(threads) {
             var cache: [String: (Double, Int)] = [:]
@@ -82,7 +83,7 @@ public struct SgemmReference: Encodable, Sendable {
             for product in products {
                 let key = "\(product.kind) \(product.m) \(product.k) \(product.n) \(product.group)"
                 let (seconds, runs) = cache[key] ?? time(
-                    work(for: product), warmup: warmup, minRuns: minRuns, minSeconds: minSeconds)
+                    work(for: product, precision: precision), warmup: warmup, minRuns: minRuns, minSeconds: minSeconds)
                 cache[key] = (seconds, runs)
                 let unitFlops = product.flopsPerProduct * Double(product.kind == .linear ? 1 : product.group)
                 shapes.append(Shape(
@@ -90,7 +91,18 @@ public struct SgemmReference: Encodable, Sendable {
                     gflops: unitFlops / seconds / 1e9))
             }
             let a = data([1024, 1024], seed: 1), b = data([1024, 1024], seed: 2)
-            let (square, _) = time({ Ops.matmul(a, b).storage[0] }, warmup: warmup, minRuns: minRuns, minSeconds: minSeconds)
+            let packedSquare = BF16Matrix(weight: b)
+            let square1024 = { () -> Float in
+                guard precision == .bf16 else { return Ops.matmul(a, b).storage[0] }
+                var out = [Float](repeating: 0, count: 1024 * 1024)
+                a.storage.withUnsafeBufferPointer { pa in
+                    out.withUnsafeMutableBufferPointer { po in
+                        Ops.linear(pa.baseAddress!, rows: 1024, weight: b, bias: nil, packed: packedSquare, into: po.baseAddress!)
+                    }
+                }
+                return out[0]
+            }
+            let (square, _) = time(square1024, warmup: warmup, minRuns: minRuns, minSeconds: minSeconds)
             return SgemmReference(
                 shapes: shapes,
                 weightedGFLOPS: weightedRate(shapes.map { ($0.product.flops, $0.gflops) }),
@@ -99,12 +111,22 @@ public struct SgemmReference: Encodable, Sendable {
     }
 
     /// The timed unit of `product`: returns an element of its result so the work stays.
-    static func work(for product: MatrixProduct) -> () -> Float {
+    static func work(for product: MatrixProduct, precision: Precision = .fp32) -> () -> Float {
         let (m, k, n) = (product.m, product.k, product.n)
         switch product.kind {
         case .linear:
             let x = data([m, k], seed: 3), weight = data([n, k], seed: 4), bias = data([n], seed: 5)
-            return { Ops.linear(x, weight: weight, bias: bias).storage[0] }
+            guard precision == .bf16 else { return { Ops.linear(x, weight: weight, bias: bias).storage[0] } }
+            let packed = BF16Matrix(weight: weight)
+            return {
+                var out = [Float](repeating: 0, count: m * n)
+                x.storage.withUnsafeBufferPointer { px in
+                    out.withUnsafeMutableBufferPointer { po in
+                        Ops.linear(px.baseAddress!, rows: m, weight: weight, bias: bias, packed: packed, into: po.baseAddress!)
+                    }
+                }
+                return out[0]
+            }
         case .scores, .values:
             let group = product.group
             let left = (0..<group).map { data([m, k], seed: 6 + UInt64($0)) }
@@ -114,7 +136,7 @@ public struct SgemmReference: Encodable, Sendable {
                 let sums = SumBox(count: group)
                 Parallel.forEachChunk(count: group, workPerItem: 2 * m * k * n) { range in
                     for i in range {
-                        sums.store(i, Ops.matmul(left[i], right[i], transposeB: transpose).storage[0])
+                        sums.store(i, Ops.matmul(left[i], right[i], transposeB: transpose, precision: precision).storage[0])
                     }
                 }
                 return sums.total

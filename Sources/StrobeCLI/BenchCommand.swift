@@ -48,6 +48,11 @@ struct Bench: AsyncParsableCommand {
         valueName: "directory"))
     var images: String?
 
+    @Option(help: ArgumentHelp(
+        "Matrix products in fp32 (default) or bf16; with bf16 every mode also runs in fp32, for the speed-up and PSNR.",
+        valueName: "fp32|bf16"))
+    var precision: Precision = .fp32
+
     @Flag(name: .customLong("no-throughput"), help: "Skip the images-per-second runs with 4 images.")
     var noThroughput = false
 
@@ -59,6 +64,7 @@ struct Bench: AsyncParsableCommand {
         if runs < 1 { throw ValidationError("--runs \(runs) must be at least 1") }
         if fullRuns < 1 { throw ValidationError("--full-runs \(fullRuns) must be at least 1") }
         if warmup < 0 { throw ValidationError("--warmup \(warmup) must not be negative") }
+        try checkPrecision(precision)
         if let modes {
             do { _ = try BenchMode.list(parsing: modes) } catch { throw ValidationError(error.description) }
         }
@@ -75,6 +81,7 @@ struct Bench: AsyncParsableCommand {
         settings.size = size
         settings.throughput = !noThroughput
         settings.sgemm = !noSgemm
+        settings.precision = precision
 
         let environment = BenchEnvironment.current(threads: settings.threads)
         if let hint = environment.kernelHint { printError(hint) }

@@ -68,6 +68,11 @@ struct Generate: AsyncParsableCommand {
     @Option(name: .shortAndLong, parsing: .unconditional, help: "Threads (default: all cores; at most 1024).")
     var threads: Int?
 
+    @Option(help: ArgumentHelp(
+        "Matrix products in fp32 (default, bit-exact) or bf16 (faster; CPUs with AVX512_BF16).",
+        valueName: "fp32|bf16"))
+    var precision: Precision = .fp32
+
     @Option(help: "Model weights file.")
     var model: String?
 
@@ -85,6 +90,7 @@ struct Generate: AsyncParsableCommand {
 
     func validate() throws {
         do { try PromptInput.checkArguments() } catch { throw ValidationError(error.description) }
+        try checkPrecision(precision)
         let sources = [positionalPrompt, promptOption, promptFile].compactMap { $0 }.count
         if unconditional {
             guard sources == 0 else { throw ValidationError("--unconditional takes no prompt") }
@@ -132,7 +138,7 @@ struct Generate: AsyncParsableCommand {
         var config = GenerationConfig(
             prompt: positionalPrompt ?? promptOption ?? "", aspectRatio: aspectRatio, size: size, seed: chosen,
             sampler: sampler, steps: steps,
-            count: count, threads: threads, includeMetadata: !noMetadata)
+            count: count, threads: threads, includeMetadata: !noMetadata, precision: precision)
         let seeds = TorchGenerator.batchSeeds(base: chosen, count: count)
         let paths = OutputNames.paths(output: output, seeds: seeds)
         do {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Strobe
+import StrobeTensor
 
 /// `strobe info`: what a model file holds.
 struct Info: AsyncParsableCommand {
@@ -9,6 +10,18 @@ struct Info: AsyncParsableCommand {
 
     @Option(help: "Model weights file (default: $STROBE_MODEL, else the shipped \(ModelLocator.defaultRelativePath)).")
     var model: String?
+
+    /// What this machine runs: CPU features, the BLAS kernels and why, the fused kernels, bf16.
+    static func machineLines() -> [String] {
+        let core = BLAS.prepare()
+        return [
+            "cpu features: \(CPUFeatures.current.summary)",
+            "blas kernels: \(core) (\(BLAS.selectionReason))",
+            "blas kernel families this CPU runs: \(BLAS.runnableCores.joined(separator: " "))",
+            "fused kernels: \(Kernels.instructionSet)",
+            "bf16 (--precision bf16): \(Precision.bf16.unsupportedReason.map { "not available: \($0)" } ?? "available")",
+        ]
+    }
 
     func run() async throws {
         let engine = try loadEngine(try locateModel(model))
@@ -41,6 +54,7 @@ struct Info: AsyncParsableCommand {
         let defaults = info.samplerDefaults
         lines.append("sampler defaults: flash \(defaults.flashSteps) steps, full \(defaults.fullSteps) steps, guidance \(defaults.guidance)")
         lines.append("aspect ratios: " + AspectRatio.allCases.map { "\($0.rawValue) \(engine.size(of: $0))" }.joined(separator: ", "))
+        lines += Self.machineLines()
         print(lines.joined(separator: "\n"))
     }
 }

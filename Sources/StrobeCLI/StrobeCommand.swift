@@ -54,6 +54,16 @@ extension AspectRatio: ExpressibleByArgument {
 
 extension SamplerKind: ExpressibleByArgument {}
 
+extension Precision: ExpressibleByArgument {}
+
+/// The `--precision` check shared by `generate` and `bench`: refuses bf16 on a CPU without
+/// AVX512_BF16 before any work.
+func checkPrecision(_ precision: Precision) throws {
+    if let reason = precision.unsupportedReason {
+        throw ValidationError("--precision \(precision.rawValue) is not available: \(reason); use fp32 (the default)")
+    }
+}
+
 extension ImageSize: ExpressibleByArgument {
     public init?(argument: String) { self.init(parsing: argument) }
 }

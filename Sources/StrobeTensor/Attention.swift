@@ -1,4 +1,5 @@
 import StrobeBLAS
+import StrobeKernels
 
 extension Ops {
     /// Multi-head scaled-dot-product attention.
@@ -83,6 +84,10 @@ public struct AttentionLayout: Sendable {
     public let scale: Float
     /// Whether the bias is `[B, H, Lq, Lk]` (else `[H, Lq, Lk]`), the key mask `[B·Lk]` (else `[Lk]`).
     public let biasPerBatch: Bool, maskPerBatch: Bool
+    /// The number format of the two products (default fp32). With bf16 each head's keys and
+    /// values are packed to bf16 per call and the products accumulate in fp32; the softmax
+    /// stays fp32.
+    public var precision: Precision = .fp32
 
     /// A layout; strides must be at least the rows' widths (`H·Dh` for q and k, `H·Dv` for v, out).
     public init(
@@ -126,6 +131,13 @@ public struct AttentionLayout: Sendable {
                     for g in heads {
                         // scores[g] [Lq, Lk] = scale · Q_h K_hᵀ (row strides pick the head's columns)
                         let h = first + g
+                        if precision == .bf16 {
+                            bf16Product(
+                                m: lq, n: lk, k: headDim, alpha: scale, a: pq.value + b * lq * qStride + h * headDim,
+                                lda: qStride, b: pk.value + b * lk * kStride + h * headDim, ldb: kStride, transposeB: true,
+                                c: s.base + g * lq * lk, ldc: lk)
+                            continue
+                        }
                         strobe_sgemm(
                             0, 1, Int32(lq), Int32(lk), Int32(headDim), scale,
                             pq.value + b * lq * qStride + h * headDim, Int32(qStride),
@@ -154,6 +166,13 @@ public struct AttentionLayout: Sendable {
                     for g in heads {
                         // out_h [Lq, Dv] = P · V_h, written into the head's columns of out
                         let h = first + g
+                        if precision == .bf16 {
+                            bf16Product(
+                                m: lq, n: valueDim, k: lk, alpha: 1, a: s.base + g * lq * lk, lda: lk,
+                                b: pv.value + b * lk * vStride + h * valueDim, ldb: vStride, transposeB: false,
+                                c: o.base + b * lq * outStride + h * valueDim, ldc: outStride)
+                            continue
+                        }
                         strobe_sgemm(
                             0, 0, Int32(lq), Int32(valueDim), Int32(lk), 1,
                             s.base + g * lq * lk, Int32(lk),
@@ -163,6 +182,19 @@ public struct AttentionLayout: Sendable {
                 }
             }
         }
+    }
+}
+
+/// `C [m, n] = alpha · bf16(A) · bf16(B)`, B packed for this call: `B [k, n]` at row stride
+/// `ldb`, or with `transposeB` stored as `[n, k]`.
+private func bf16Product(
+    m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    transposeB: Bool, c: UnsafeMutablePointer<Float>, ldc: Int
+) {
+    var packed = [UInt16](repeating: 0, count: strobe_bf16_packed_count(k, n))
+    packed.withUnsafeMutableBufferPointer { p in
+        strobe_bf16_pack(b, ldb, transposeB ? 1 : 0, k, n, p.baseAddress!)
+        strobe_bf16_gemm(m, n, k, alpha, a, lda, p.baseAddress!, 0, c, ldc)
     }
 }
 

@@ -19,16 +19,19 @@ enum Gemm {
     /// The tile size for an `m × n` output with inner dimension `k`: of the ways to cut it into
     /// ``tileCount(m:n:)`` tiles (r row bands × c column bands), the one that packs the least —
     /// each tile packs its rows of A (`m·k·c` floats over all tiles) and its columns of B
-    /// (`n·k·r`). Sides are rounded up to multiples of 16. A function of the shape alone,
-    /// never of the thread count.
-    static func tileSize(m: Int, n: Int, k: Int) -> (rows: Int, columns: Int) {
+    /// (`n·k·r`). Sides are rounded up to multiples of `rowMultiple` and `columnMultiple`. A
+    /// function of the shape alone, never of the thread count.
+    static func tileSize(
+        m: Int, n: Int, k: Int, rowMultiple: Int = 16, columnMultiple: Int = 16
+    ) -> (rows: Int, columns: Int) {
         let tiles = tileCount(m: m, n: n)
         var best: (cost: Int, rows: Int, columns: Int)?
         for r in 1...tiles where tiles % r == 0 {
             let c = tiles / r
-            guard r == 1 || (m + r - 1) / r >= 16, c == 1 || (n + c - 1) / c >= 16 else { continue }
+            guard r == 1 || (m + r - 1) / r >= rowMultiple, c == 1 || (n + c - 1) / c >= columnMultiple else { continue }
             let cost = m * k * c + n * k * r
-            let rows = ((m + r - 1) / r + 15) / 16 * 16, columns = ((n + c - 1) / c + 15) / 16 * 16
+            let rows = ((m + r - 1) / r + rowMultiple - 1) / rowMultiple * rowMultiple
+            let columns = ((n + c - 1) / c + columnMultiple - 1) / columnMultiple * columnMultiple
             if best == nil || cost < best!.cost { best = (cost, rows, columns) }
         }
         return best.map { ($0.rows, $0.columns) } ?? (max(1, m), max(1, n))

@@ -7,10 +7,17 @@ extension Ops {
     /// - broadcast of a 2-D operand: `a [..., M, K] · b [K, N]` or `a [M, K] · b [..., K, N]`.
     ///
     /// With `transposeA` the last two axes of `a` are `[K, M]`; with `transposeB`, `b`'s are `[N, K]`.
+    ///
+    /// With `precision` bf16 (2-D operands, `a` not transposed), `b` is packed to bf16 for this
+    /// call and the product accumulates in fp32, as the attention products do in bf16.
     public static func matmul(
-        _ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false
+        _ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false, precision: Precision = .fp32
     ) -> Tensor {
         let p = MatmulPlan(a.shape, b.shape, transposeA: transposeA, transposeB: transposeB)
+        if precision == .bf16 {
+            precondition(a.rank == 2 && b.rank == 2 && !transposeA, "matmul: bf16 takes 2-D operands, a not transposed")
+            return bf16Matmul(a, b, transposeB: transposeB, plan: p)
+        }
         var out = [Float](repeating: 0, count: p.batch * p.m * p.n)
         guard !out.isEmpty, p.k > 0 else { return Tensor(shape: p.outShape, storage: out) }
         a.storage.withUnsafeBufferPointer { pa in
@@ -56,8 +63,13 @@ extension Ops {
 
     /// ``linear(_:weight:bias:)`` over raw rows: `out [rows, out] = x [rows, in] · weightᵀ + bias`,
     /// both contiguous. `out` must not overlap `x`.
+    ///
+    /// With `packed` (the same weight as a ``BF16Matrix``) the product runs in bf16 with fp32
+    /// accumulation; the bias is added in fp32. Products of fewer than ``bf16MinimumRows`` rows
+    /// stay in fp32: the bf16 kernel computes 12 rows at a time.
     public static func linear(
-        _ x: UnsafePointer<Float>, rows: Int, weight: Tensor, bias: Tensor?, into out: UnsafeMutablePointer<Float>
+        _ x: UnsafePointer<Float>, rows: Int, weight: Tensor, bias: Tensor?, packed: BF16Matrix? = nil,
+        into out: UnsafeMutablePointer<Float>
     ) {
         let inFeatures = weight.shape[1], outFeatures = weight.shape[0]
         guard rows > 0, outFeatures > 0 else { return }
@@ -70,6 +82,13 @@ extension Ops {
             out.update(repeating: 0, count: rows * outFeatures)
         }
         if inFeatures == 0 { return }
+        if let packed, rows >= bf16MinimumRows {
+            precondition(
+                packed.k == inFeatures && packed.n == outFeatures,
+                "linear: packed weight \(packed.k)x\(packed.n) does not match \(weight.shape)")
+            Gemm.runBF16(m: rows, a: x, lda: inFeatures, b: packed, beta: bias == nil ? 0 : 1, c: out, ldc: outFeatures)
+            return
+        }
         weight.storage.withUnsafeBufferPointer { pw in
             Gemm.run(
                 transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures, alpha: 1,
@@ -77,6 +96,25 @@ extension Ops {
                 beta: bias == nil ? 0 : 1, c: out, ldc: outFeatures)
         }
     }
+}
+
+extension Ops {
+    /// `a [M, K] · b` in bf16 with fp32 accumulation, `b` packed for this call.
+    private static func bf16Matmul(_ a: Tensor, _ b: Tensor, transposeB: Bool, plan p: MatmulPlan) -> Tensor {
+        var out = [Float](repeating: 0, count: p.m * p.n)
+        guard !out.isEmpty, p.k > 0 else { return Tensor(shape: p.outShape, storage: out) }
+        let packed = BF16Matrix(b, transposed: transposeB)
+        a.storage.withUnsafeBufferPointer { pa in
+            out.withUnsafeMutableBufferPointer { po in
+                Gemm.runBF16(m: p.m, a: pa.baseAddress!, lda: p.k, b: packed, beta: 0, c: po.baseAddress!, ldc: p.n)
+            }
+        }
+        return Tensor(shape: p.outShape, storage: out)
+    }
+
+    /// The fewest rows a linear layer runs in bf16 with; smaller products (the time and
+    /// modulation embeddings, one row each) stay in fp32.
+    public static let bf16MinimumRows = 8
 }
 
 /// Shapes and strides of one (possibly batched) matrix product.

@@ -11,9 +11,11 @@ import StrobeTensor
 //   L   text tokens              Hh  heads of Dh = D/Hh
 
 extension Denoiser {
-    /// A workspace for calls on `batch` images of `height × width` pixels.
-    public func makeWorkspace(batch: Int, height: Int, width: Int) -> DenoiserWorkspace {
-        DenoiserWorkspace(config: config, batch: batch, height: height, width: width)
+    /// A workspace for calls on `batch` images of `height × width` pixels, whose matrix
+    /// products run in `precision` (bf16 needs ``Precision/isSupported``).
+    public func makeWorkspace(batch: Int, height: Int, width: Int, precision: Precision = .fp32) -> DenoiserWorkspace {
+        precondition(precision.isSupported, "Denoiser: \(precision.rawValue) is not supported on this CPU")
+        return DenoiserWorkspace(config: config, batch: batch, height: height, width: width, precision: precision)
     }
 
     /// x̂ computed in `workspace`'s buffers (see ``xHat(x:t:gap:beta:conditioning:)``).
@@ -39,8 +41,7 @@ extension Denoiser {
         x.storage.withUnsafeBufferPointer { px in
             patchify(px.baseAddress!, into: ws.patches.base, ws: ws)                    // [B·N, P]
         }
-        Ops.linear(ws.patches.base, rows: rows, weight: weights.patchEmbedding.weight,
-                   bias: weights.patchEmbedding.bias, into: ws.stream.base)             // [B·N, D]
+        weights.patchEmbedding.apply(ws.patches.base, rows: rows, precision: ws.precision, into: ws.stream.base)             // [B·N, D]
         ws.positions.storage.withUnsafeBufferPointer { pos in
             for b in 0..<ws.batch {                                                     // + [N, D]
                 Kernels.gatedAdd(ws.stream.base + b * ws.tokens * d, pos.baseAddress!, rows: ws.tokens, cols: d, gate: nil)
@@ -51,8 +52,7 @@ extension Denoiser {
         }
         let mod = modulation(weights.finalModulation, c, chunks: 2).map(\.storage)      // 2 × [Bc·D]
         modulatedNorm(from: ws.stream, into: ws.normed, shift: mod[0], scale: mod[1], batch: c.shape[0], ws: ws)
-        Ops.linear(ws.normed.base, rows: rows, weight: weights.finalLinear.weight,
-                   bias: weights.finalLinear.bias, into: ws.patches.base)              // [B·N, P]
+        weights.finalLinear.apply(ws.normed.base, rows: rows, precision: ws.precision, into: ws.patches.base)              // [B·N, P]
         var out = Tensor(shape: x.shape)
         out.storage.withUnsafeMutableBufferPointer { po in
             unpatchify(ws.patches.base, into: po.baseAddress!, ws: ws)                   // [B, C, H, W]
@@ -70,8 +70,7 @@ extension Denoiser {
 
         // x += gate₁ · SelfAttn(rms(x)·(1 + scale₁) + shift₁)
         modulatedNorm(from: ws.stream, into: ws.normed, shift: m[0], scale: m[1], batch: bc, ws: ws)
-        Ops.linear(ws.normed.base, rows: rows, weight: block.attention.qkv.weight,
-                   bias: block.attention.qkv.bias, into: ws.qkv.base)                  // [B·N, 3D]
+        block.attention.qkv.apply(ws.normed.base, rows: rows, precision: ws.precision, into: ws.qkv.base)                  // [B·N, 3D]
         block.attention.queryNorm.storage.withUnsafeBufferPointer { qn in
             block.attention.keyNorm.storage.withUnsafeBufferPointer { kn in
                 Kernels.headNormRotary(ws.qkv.base, stride: 3 * d, rows: rows, heads: heads, headDim: dh,
@@ -80,31 +79,31 @@ extension Denoiser {
                                        weight: kn.baseAddress!, eps: eps, table: ws.rotary)
             }
         }
-        let selfLayout = AttentionLayout(
+        var selfLayout = AttentionLayout(
             batch: ws.batch, lq: ws.tokens, lk: ws.tokens, heads: heads, headDim: dh, valueDim: dh,
             qStride: 3 * d, kStride: 3 * d, vStride: 3 * d, outStride: d, scale: 1 / Float(dh).squareRoot())
+        selfLayout.precision = ws.precision
         let scratch = ws.scoreScratch(atLeast: selfLayout.scoreCount(budget: DenoiserWorkspace.scoreBudget))
         selfLayout.run(
             q: ws.qkv.base, k: ws.qkv.base + d, v: ws.qkv.base + 2 * d, out: ws.attended.base,
             bias: nil, keyMask: nil, scores: scratch.base, scoreCount: scratch.count)   // [B·N, D]
-        Ops.linear(ws.attended.base, rows: rows, weight: block.attention.projection.weight,
-                   bias: block.attention.projection.bias, into: ws.projected.base)
+        block.attention.projection.apply(ws.attended.base, rows: rows, precision: ws.precision, into: ws.projected.base)
         gatedResidual(ws.projected, gate: m[2], batch: bc, ws: ws)
 
         // x += CrossAttn(rms(x), text)
         Kernels.rmsModulate(ws.stream.base, xStride: d, into: ws.normed.base, outStride: d, rows: rows, cols: d, eps: eps)
-        Ops.linear(ws.normed.base, rows: rows, weight: block.cross.query.weight,
-                   bias: block.cross.query.bias, into: ws.qkv.base)                     // [B·N, D]
+        block.cross.query.apply(ws.normed.base, rows: rows, precision: ws.precision, into: ws.qkv.base)                     // [B·N, D]
         block.cross.queryNorm.storage.withUnsafeBufferPointer { qn in
             Kernels.headNormRotary(ws.qkv.base, stride: d, rows: rows, heads: heads, headDim: dh,
                                    weight: qn.baseAddress!, eps: eps, table: nil)
         }
         // One prompt for all images: its keys serve every image's queries in one product.
         let perPrompt = bc == 1 ? rows : ws.tokens
-        let crossLayout = AttentionLayout(
+        var crossLayout = AttentionLayout(
             batch: bc, lq: perPrompt, lk: conditioning.length, heads: heads, headDim: dh, valueDim: dh,
             qStride: d, kStride: d, vStride: d, outStride: d, scale: 1 / Float(dh).squareRoot(),
             maskPerBatch: bc > 1)
+        crossLayout.precision = ws.precision
         let crossScratch = ws.scoreScratch(atLeast: crossLayout.scoreCount(budget: DenoiserWorkspace.scoreBudget))
         conditioning.keys[index].storage.withUnsafeBufferPointer { pk in
             conditioning.values[index].storage.withUnsafeBufferPointer { pv in
@@ -120,17 +119,14 @@ extension Denoiser {
                 }
             }
         }
-        Ops.linear(ws.attended.base, rows: rows, weight: block.cross.projection.weight,
-                   bias: block.cross.projection.bias, into: ws.projected.base)
+        block.cross.projection.apply(ws.attended.base, rows: rows, precision: ws.precision, into: ws.projected.base)
         Kernels.gatedAdd(ws.stream.base, ws.projected.base, rows: rows, cols: d, gate: nil)
 
         // x += gate₂ · MLP(rms(x)·(1 + scale₂) + shift₂)
         modulatedNorm(from: ws.stream, into: ws.normed, shift: m[3], scale: m[4], batch: bc, ws: ws)
-        Ops.linear(ws.normed.base, rows: rows, weight: block.fc1.weight, bias: block.fc1.bias,
-                   into: ws.hidden.base)                                                // [B·N, M]
+        block.fc1.apply(ws.normed.base, rows: rows, precision: ws.precision, into: ws.hidden.base)                                                // [B·N, M]
         Kernels.gelu(ws.hidden.base, count: rows * config.mlpRatio * d)
-        Ops.linear(ws.hidden.base, rows: rows, weight: block.fc2.weight, bias: block.fc2.bias,
-                   into: ws.projected.base)                                             // [B·N, D]
+        block.fc2.apply(ws.hidden.base, rows: rows, precision: ws.precision, into: ws.projected.base)                                             // [B·N, D]
         gatedResidual(ws.projected, gate: m[5], batch: bc, ws: ws)
     }
 

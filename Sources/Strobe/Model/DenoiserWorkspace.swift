@@ -9,12 +9,14 @@ import StrobeTensor
 /// nothing larger than a few conditioning vectors.
 ///
 /// A workspace belongs to one sampling loop at a time: it is not `Sendable`. Make one with
-/// ``Denoiser/makeWorkspace(batch:height:width:)``.
+/// ``Denoiser/makeWorkspace(batch:height:width:precision:)``.
 public final class DenoiserWorkspace {
     /// Images per call `B`, and their height and width in pixels.
     public let batch: Int, height: Int, width: Int
     /// Image tokens per image `N`.
     public let tokens: Int
+    /// The number format of the matrix products of calls in this workspace.
+    public let precision: Precision
 
     /// `[B·N, P]`: the patchified input, later the output patches.
     let patches: Buffer
@@ -34,12 +36,13 @@ public final class DenoiserWorkspace {
     /// The most attention scores held at once (16 MiB), but always at least one head's.
     static let scoreBudget = 4 << 20
 
-    init(config: DenoiserConfig, batch: Int, height: Int, width: Int) {
+    init(config: DenoiserConfig, batch: Int, height: Int, width: Int, precision: Precision = .fp32) {
         let p = config.patchSize
         precondition(
             batch >= 1 && height >= p && width >= p && height % p == 0 && width % p == 0,
             "DenoiserWorkspace: \(batch) images of \(width)x\(height) (sides must be positive multiples of \(p))")
         self.batch = batch
+        self.precision = precision
         self.height = height
         self.width = width
         let rows = height / p, columns = width / p

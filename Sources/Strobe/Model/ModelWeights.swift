@@ -14,6 +14,23 @@ public struct LinearWeights: Sendable {
     public let weight: Tensor
     /// `[out]`, or nil for a layer without bias.
     public let bias: Tensor?
+    /// The weight packed for bf16 products, made when a bf16 product first needs it.
+    public let bf16 = LazyBF16Matrix()
+
+    /// A layer from its weight `[out, in]` and optional bias `[out]`.
+    public init(weight: Tensor, bias: Tensor?) {
+        self.weight = weight
+        self.bias = bias
+    }
+
+    /// `out [rows, out] = x [rows, in] · Wᵀ + b` over raw rows, with the matrix product in
+    /// `precision` (see ``Ops/linear(_:rows:weight:bias:packed:into:)``).
+    public func apply(
+        _ x: UnsafePointer<Float>, rows: Int, precision: Precision, into out: UnsafeMutablePointer<Float>
+    ) {
+        let packed = precision == .bf16 && rows >= Ops.bf16MinimumRows ? bf16.packed(weight) : nil
+        Ops.linear(x, rows: rows, weight: weight, bias: bias, packed: packed, into: out)
+    }
 
     /// Applies the layer to `x [..., in]`, giving `[..., out]`.
     @inlinable

@@ -45,12 +45,16 @@ public struct GenerationConfig: Codable, Sendable, Equatable {
     public var threads: Int?
     /// Whether the PNGs carry the `parameters` and `strobe` text chunks (default true).
     public var includeMetadata: Bool
+    /// The number format of the denoiser's matrix products (default fp32, bit-exact).
+    /// ``Precision/bf16`` needs a CPU with AVX512_BF16 and is refused elsewhere
+    /// (``PipelineError/unsupportedPrecision(_:reason:)``).
+    public var precision: Precision
 
     /// A configuration with every setting at its default but the prompt.
     public init(
         prompt: String, aspectRatio: AspectRatio = .square, size: ImageSize? = nil, seed: UInt64? = nil,
         sampler: SamplerKind = .flash, steps: Int? = nil, count: Int = 1, threads: Int? = nil,
-        includeMetadata: Bool = true
+        includeMetadata: Bool = true, precision: Precision = .fp32
     ) {
         self.prompt = prompt
         self.aspectRatio = aspectRatio
@@ -61,11 +65,12 @@ public struct GenerationConfig: Codable, Sendable, Equatable {
         self.count = count
         self.threads = threads
         self.includeMetadata = includeMetadata
+        self.precision = precision
     }
 
     enum CodingKeys: String, CodingKey {
         case prompt, aspectRatio = "aspect_ratio", size, seed, sampler, steps, count, threads
-        case includeMetadata = "include_metadata"
+        case includeMetadata = "include_metadata", precision
     }
 
     public init(from decoder: any Swift.Decoder) throws {
@@ -79,6 +84,7 @@ public struct GenerationConfig: Codable, Sendable, Equatable {
             steps: try c.decodeIfPresent(Int.self, forKey: .steps),
             count: try c.decodeIfPresent(Int.self, forKey: .count) ?? 1,
             threads: try c.decodeIfPresent(Int.self, forKey: .threads),
-            includeMetadata: try c.decodeIfPresent(Bool.self, forKey: .includeMetadata) ?? true)
+            includeMetadata: try c.decodeIfPresent(Bool.self, forKey: .includeMetadata) ?? true,
+            precision: try c.decodeIfPresent(Precision.self, forKey: .precision) ?? .fp32)
     }
 }

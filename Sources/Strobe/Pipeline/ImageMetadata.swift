@@ -25,6 +25,9 @@ public struct ImageMetadata: Codable, Sendable, Equatable {
     public var modelSHA256: String
     /// The producer, `Strobe <version>`.
     public var version: String
+    /// The matrix products' number format when not the default fp32 (`"bf16"`); nil for fp32,
+    /// whose images are bit-exact.
+    public var precision: String?
 
     public init(
         prompt: String, seed: UInt64, sampler: String, steps: Int, width: Int, height: Int,
@@ -44,7 +47,7 @@ public struct ImageMetadata: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case prompt, unconditional, seed, sampler, steps, width, height, guidance, model, version
+        case prompt, unconditional, seed, sampler, steps, width, height, guidance, model, version, precision
         case modelSHA256 = "model_sha256"
     }
 

@@ -22,6 +22,8 @@ public enum PipelineError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidCount(Int)
     /// A thread count outside ``GenerationConfig/threadRange``.
     case invalidThreads(Int)
+    /// A precision this CPU cannot run (bf16 without AVX512_BF16).
+    case unsupportedPrecision(Precision, reason: String)
     /// The request would need more memory than the machine has available; refused before any
     /// work (see ``MemoryEstimate``).
     case insufficientMemory(estimate: MemoryEstimate, available: Int)
@@ -56,6 +58,8 @@ public enum PipelineError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .invalidThreads(threads):
             return "thread count \(threads) is out of range (\(GenerationConfig.threadRange.lowerBound)..."
                 + "\(GenerationConfig.threadRange.upperBound))"
+        case let .unsupportedPrecision(precision, reason):
+            return "precision \(precision.rawValue) is not available: \(reason); use fp32 (the default)"
         case let .insufficientMemory(estimate, available):
             return "this request needs about \(MemoryEstimate.format(estimate.total)) of memory (\(estimate)), but only "
                 + "\(MemoryEstimate.format(available)) is available; ask for fewer or smaller images"

@@ -156,6 +156,7 @@ public final class StrobeEngine: Sendable {
         else { throw .invalidSize(width: size.width, height: size.height, patchSize: p) }
         guard GenerationConfig.countRange.contains(config.count) else { throw .invalidCount(config.count) }
         if let threads = config.threads, !GenerationConfig.threadRange.contains(threads) { throw .invalidThreads(threads) }
+        if let reason = config.precision.unsupportedReason { throw .unsupportedPrecision(config.precision, reason: reason) }
         try checkPrompt(config.prompt)
         let clock = ContinuousClock(), start = clock.now
         let ids = try tokenize(config.prompt)
@@ -225,7 +226,8 @@ public final class StrobeEngine: Sendable {
             // Buffers for this batch size, planned once and reused by every step and every batch
             // of the same size (only a smaller last batch gets its own).
             if workspace?.batch != batch.count {
-                workspace = model.denoiser.makeWorkspace(batch: batch.count, height: shape[1], width: shape[2])
+                workspace = model.denoiser.makeWorkspace(
+                    batch: batch.count, height: shape[1], width: shape[2], precision: plan.config.precision)
             }
             let planned = workspace!
             for (index, step) in plan.sampler.schedule.enumerated() {
@@ -252,10 +254,11 @@ public final class StrobeEngine: Sendable {
             try checkCancelled()
             var decodeTime = Duration.zero, pngTime = Duration.zero
             let image = try stage(&decodeTime) { () throws(PipelineError) -> RGBImage in try decoder.decode(x0) }
-            let metadata = ImageMetadata(
+            var metadata = ImageMetadata(
                 prompt: plan.prompt, seed: plan.seeds[index], sampler: plan.sampler.name, steps: plan.steps,
                 width: image.width, height: image.height, guidance: plan.guidance, model: info.name,
                 modelSHA256: info.sha256)
+            if plan.config.precision != .fp32 { metadata.precision = plan.config.precision.rawValue }
             let png = try stage(&pngTime) { () throws(PipelineError) -> [UInt8] in
                 try writer.encode(image, metadata: plan.config.includeMetadata ? metadata : nil)
             }
