@@ -1,5 +1,9 @@
 #include "strobe_kernels.h"
 
+#include <string.h>
+
+#include "strobe_cpu.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -241,11 +245,9 @@ KERNELS(avx512, __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx2")
 enum { ISA_BASELINE, ISA_AVX2, ISA_AVX512 };
 
 static int detect(void) {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl"))
-        return ISA_AVX512;
-    if (__builtin_cpu_supports("avx2")) return ISA_AVX2;
+    unsigned features = strobe_cpu_features();
+    if (features & STROBE_CPU_AVX512) return ISA_AVX512;
+    if (features & STROBE_CPU_AVX2_FMA) return ISA_AVX2;
     return ISA_BASELINE;
 }
 
@@ -274,6 +276,21 @@ const char *strobe_kernels_isa(void) {
 #define DISPATCH(NAME, ...) NAME##_baseline(__VA_ARGS__)
 const char *strobe_kernels_isa(void) { return "baseline"; }
 #endif
+
+#define KERNEL_SET(SUFFIX)                                                                       \
+    {#SUFFIX, softmax_rows_##SUFFIX, gelu_##SUFFIX, rms_modulate_##SUFFIX,                      \
+     head_rms_rope_##SUFFIX, gated_add_##SUFFIX}
+
+const strobe_kernel_set *strobe_kernels_variant(const char *name) {
+    static const strobe_kernel_set baseline = KERNEL_SET(baseline);
+    if (strcmp(name, "baseline") == 0) return &baseline;
+#if defined(__x86_64__)
+    static const strobe_kernel_set avx2 = KERNEL_SET(avx2), avx512 = KERNEL_SET(avx512);
+    if (strcmp(name, "avx2") == 0 && isa() >= ISA_AVX2) return &avx2;
+    if (strcmp(name, "avx512") == 0 && isa() >= ISA_AVX512) return &avx512;
+#endif
+    return NULL;
+}
 
 void strobe_softmax_rows(float *x, long rows, long cols) {
     DISPATCH(softmax_rows, x, rows, cols)

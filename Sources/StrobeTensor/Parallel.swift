@@ -2,10 +2,11 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// Splits row-wise work of the non-BLAS ops over CPU cores.
+/// Splits row-wise work (the element-wise ops and the matrix products' tiles) over CPU cores.
 ///
-/// Work is cut into contiguous chunks of rows, one per thread, and run with
-/// `DispatchQueue.concurrentPerform`. Small work runs on the calling thread. Each op computes
+/// Work is cut into contiguous chunks of rows, one per thread, and run on the process's
+/// spinning worker threads (`WorkerPool`), or with `DispatchQueue.concurrentPerform` while
+/// those are busy with another region. Small work runs on the calling thread. Each op computes
 /// every output element by the same sequence of operations whatever the chunking, so results
 /// never depend on the thread count.
 public enum Parallel {
@@ -52,13 +53,16 @@ public enum Parallel {
             body(0..<count)
             return
         }
-        withoutActuallyEscaping(body) { body in
-            let box = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                let start = count * chunk / chunks
-                let end = count * (chunk + 1) / chunks
-                if start < end { box.value(start..<end) }
-            }
+        let run = { (chunk: Int) in
+            let start = count * chunk / chunks
+            let end = count * (chunk + 1) / chunks
+            if start < end { body(start..<end) }
+        }
+        if WorkerPool.shared.run(chunks: chunks, run) { return }
+        // The pool is busy (another region in flight): hand the chunks to Dispatch.
+        withoutActuallyEscaping(run) { run in
+            let box = UncheckedSendable(run)
+            DispatchQueue.concurrentPerform(iterations: chunks) { box.value($0) }
         }
     }
 }

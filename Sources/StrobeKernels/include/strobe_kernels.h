@@ -7,7 +7,8 @@
 // 16 fixed lanes summed in a fixed order, so the three builds give bit-identical results and a
 // row's result never depends on which thread computes it or which rows share the call.
 //
-// Naive Swift twins of every kernel live in StrobeTensor (Naive+Fused.swift); tests compare.
+// Tests compare each kernel with compositions of the naive Swift twins in StrobeTensor
+// (Naive.swift), and the three builds with one another (strobe_kernels_variant).
 #ifndef STROBE_KERNELS_H
 #define STROBE_KERNELS_H
 
@@ -17,6 +18,24 @@ extern "C" {
 
 /// The instruction set the kernels use: "avx512", "avx2" or "baseline".
 const char *strobe_kernels_isa(void);
+
+/// One build of every kernel, for tests that run each instruction set in turn.
+typedef struct {
+    const char *isa;
+    void (*softmax_rows)(float *x, long rows, long cols);
+    void (*gelu)(float *x, long count);
+    void (*rms_modulate)(const float *x, long xStride, float *out, long outStride, long rows,
+                         long cols, const float *weight, const float *scale, const float *shift,
+                         float eps);
+    void (*head_rms_rope)(float *x, long stride, long rows, long heads, long headDim,
+                          const float *weight, float eps, const float *cos, const float *sin,
+                          long length, long first);
+    void (*gated_add)(float *x, const float *y, long rows, long cols, const float *gate);
+} strobe_kernel_set;
+
+/// The build for `isa` ("avx512", "avx2", "baseline"), or NULL when it was not compiled here
+/// or this CPU cannot run it.
+const strobe_kernel_set *strobe_kernels_variant(const char *isa);
 
 /// Softmax of each of `rows` rows of `cols` floats (row stride `cols`), in place.
 /// A row that is all -inf becomes all zeros.
