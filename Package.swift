@@ -49,7 +49,7 @@ let package = Package(
             name: "GEMMBenchmark", dependencies: ["StrobeTensor"],
             path: "Benchmarks/GEMMBenchmark"),
 
-        .testTarget(name: "StrobeTensorTests", dependencies: ["StrobeTensor"]),
+        .testTarget(name: "StrobeTensorTests", dependencies: ["StrobeTensor", "StrobeKernels"]),
         .testTarget(name: "StrobeBenchTests", dependencies: ["StrobeBench", "Strobe"]),
         .testTarget(
             name: "StrobeTests", dependencies: ["Strobe"],

@@ -7,7 +7,9 @@
 
 int strobe_bf16_supported(void) {
     unsigned need = STROBE_CPU_AVX512 | STROBE_CPU_AVX512_BF16;
-    return (strobe_cpu_features() & need) == need;
+    // STROBE_DISABLE_BF16 makes a CPU with AVX512_BF16 behave as one without (for testing the
+    // refusal, or to rule bf16 out in a deployment).
+    return (strobe_cpu_features() & need) == need && getenv("STROBE_DISABLE_BF16") == NULL;
 }
 
 static inline uint16_t round_bf16(float x) {

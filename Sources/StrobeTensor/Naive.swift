@@ -31,6 +31,25 @@ public enum Naive {
         return out
     }
 
+    /// Twin of the bf16 products (`Ops.matmul(_:_:transposeA:transposeB:precision:)` and
+    /// `Ops.linear` with a packed weight): both operands rounded with ``bf16Rounded(_:)``, then
+    /// multiplied and summed in double.
+    public static func bf16Matmul(_ a: Tensor, _ b: Tensor, transposeB: Bool = false) -> Tensor {
+        matmul(Tensor(shape: a.shape, storage: a.storage.map(bf16Rounded)),
+               Tensor(shape: b.shape, storage: b.storage.map(bf16Rounded)), transposeB: transposeB)
+    }
+
+    /// Twin of the bf16 conversion: round to nearest, ties to even, on the bit pattern;
+    /// subnormals become zero of their sign; NaN stays NaN.
+    public static func bf16Rounded(_ x: Float) -> Float {
+        if x.isNaN { return .nan }
+        if x.isSubnormal { return x.sign == .minus ? -0.0 : 0 }
+        let bits = x.bitPattern
+        let lower = bits & 0xFFFF, upper = bits >> 16
+        let roundUp = lower > 0x8000 || (lower == 0x8000 && upper & 1 == 1)
+        return Float(bitPattern: (upper &+ (roundUp ? 1 : 0)) << 16)
+    }
+
     /// Twin of `Ops.linear`.
     public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
         let outF = weight.shape[0], inF = weight.shape[1]

@@ -27,8 +27,11 @@ import Testing
     static let model = PipelineTests.modelPath
 
     /// Runs `strobe arguments…` in `directory` without `STROBE_MODEL` in its environment, with
-    /// the file `stdin` (if any) on its standard input.
-    static func strobe(_ arguments: [String], in directory: URL, stdin: URL? = nil) throws -> Run {
+    /// the file `stdin` (if any) on its standard input; `environment` sets (or, with nil,
+    /// removes) further variables.
+    static func strobe(
+        _ arguments: [String], in directory: URL, stdin: URL? = nil, environment overrides: [String: String?] = [:]
+    ) throws -> Run {
         guard let executable else {
             Issue.record("no strobe executable in the build folder: build the strobe product first")
             return Run(status: -1, stdout: "", stderr: "")
@@ -39,6 +42,7 @@ import Testing
         process.currentDirectoryURL = directory
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: ModelLocator.environmentVariable)
+        for (key, value) in overrides { environment[key] = value }
         process.environment = environment
         let out = Pipe(), err = Pipe()
         process.standardOutput = out

@@ -22,7 +22,7 @@ extern "C" {
 #define STROBE_BF16_ROWS 12
 
 /// Whether this CPU runs strobe_bf16_gemm (AVX-512 F/BW/VL/DQ and AVX512_BF16, with the
-/// operating system saving the ZMM state).
+/// operating system saving the ZMM state), unless the environment sets STROBE_DISABLE_BF16.
 int strobe_bf16_supported(void);
 
 /// The bf16 of `x` as the CPU's VCVTNEPS2BF16 makes it: rounded to nearest, ties to even; a
