@@ -1,11 +1,15 @@
 #include "strobe_kernels.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "strobe_cpu.h"
 
-#include <math.h>
-#include <string.h>
+// -Wpsabi warns that passing 16-lane vectors between functions compiled for different
+// instruction sets would change the calling convention. Every helper below is always_inline
+// and each build's entry points take and return only pointers and scalars, so no vector ever
+// crosses a call boundary between builds: the warning is harmless here.
+#pragma clang diagnostic ignored "-Wpsabi"
 
 // Results must not depend on the instruction set chosen: no fused multiply-add is formed, and
 // every operation below is an exact lane-wise IEEE operation or a fixed-order reduction.

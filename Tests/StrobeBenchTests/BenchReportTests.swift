@@ -1,4 +1,5 @@
 import Foundation
+import StrobeTensor
 import Testing
 import Strobe
 @testable import StrobeBench
@@ -40,6 +41,20 @@ import Strobe
         env.openblasCore = "Haswell"
         env.avx512 = false
         #expect(env.kernelHint == nil)
+    }
+
+    @Test func noteOnlyOnCPUsWithNeitherAVX512NorAVX2() {
+        var env = BenchEnvironment(
+            openblasCore: "Sandybridge", openblasCoretypeEnv: nil, threads: 2, cpus: 2, cpu: nil, avx512: false,
+            strobeVersion: "0")
+        env.kernels = "baseline"
+        env.cpuFeatures = "SSE3 AVX"
+        #expect(env.narrowCPUNote?.contains("neither AVX-512 nor AVX2") == true)
+        #expect(env.narrowCPUNote?.contains("Sandybridge") == true)
+        env.cpuFeatures = "SSE3 AVX AVX2+FMA"
+        #expect(env.narrowCPUNote == nil)
+        env.cpuFeatures = CPUFeatures.current.summary
+        #expect((env.narrowCPUNote == nil) == CPUFeatures.current.contains(.avx2FMA))
     }
 
     @Test func procStatusAndCPUInfoParse() {
