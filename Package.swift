@@ -28,9 +28,7 @@ let package = Package(
         .target(name: "StrobeBLAS", dependencies: ["CBLAS", "StrobeKernels"]),
         .target(name: "StrobeKernels"),
         .target(name: "PNGShim", dependencies: ["CPNG"]),
-        .target(
-            name: "SentencePieceShim", dependencies: ["CSentencePiece"],
-            cxxSettings: [.unsafeFlags(["-std=c++17"])]),
+        .target(name: "SentencePieceShim", dependencies: ["CSentencePiece"]),
 
         // Tensor core: no model knowledge.
         .target(name: "StrobeTensor", dependencies: ["StrobeBLAS", "StrobeKernels"]),

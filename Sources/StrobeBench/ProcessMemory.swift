@@ -15,11 +15,6 @@ public enum ProcessMemory {
         return Double(usage.ru_maxrss) / 1024                                      // KiB on Linux
     }
 
-    /// Resident set size now in MiB (`VmRSS`), or nil where `/proc` is not available.
-    public static func residentMiB() -> Double? {
-        statusField("VmRSS").map { $0 / 1024 }
-    }
-
     /// A `kB` field of `/proc/self/status`, in KiB.
     static func statusField(_ name: String) -> Double? {
         guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }

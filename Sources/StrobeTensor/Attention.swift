@@ -20,7 +20,9 @@ extension Ops {
         q: Tensor, k: Tensor, v: Tensor, heads: Int, scale: Float? = nil,
         bias: Tensor? = nil, keyMask: [Bool]? = nil
     ) -> Tensor {
-        attention(q: q, k: k, v: v, heads: heads, scale: scale, bias: bias, keyMask: keyMask, scoreBudget: 4 << 20)
+        attention(
+            q: q, k: k, v: v, heads: heads, scale: scale, bias: bias, keyMask: keyMask,
+            scoreBudget: AttentionLayout.defaultScoreBudget)
     }
 
     /// `attention` holding at most `scoreBudget` scores (floats) at once, but always one head's.
@@ -104,6 +106,10 @@ public struct AttentionLayout: Sendable {
         self.scale = scale
         self.biasPerBatch = biasPerBatch; self.maskPerBatch = maskPerBatch
     }
+
+    /// The most scores (floats) attention holds at once by default: 16 MiB, but always at least
+    /// one head's. The engine's memory estimate counts with it.
+    public static let defaultScoreBudget = 4 << 20
 
     /// Heads per group when at most `budget` scores may be held at once (always at least one head).
     public func headsPerGroup(budget: Int) -> Int { max(1, min(heads, budget / max(1, lq * lk))) }

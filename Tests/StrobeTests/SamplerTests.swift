@@ -63,13 +63,22 @@ import Testing
             == "11 steps is out of range for the flash sampler (1...10)")
     }
 
-    /// The protocol's loop applies `x + delta · u` per step.
-    @Test func runLoopAppliesUpdates() throws {
+    /// The loop the engine runs applies `x + delta · u` per step, calls back after each, and
+    /// stops at the first error the callback throws.
+    @Test func runLoopAppliesUpdates() async throws {
         let sampler = try FlashSampler(steps: 2)
         var seen: [Int] = []
-        let x0 = sampler.run(from: Tensor(shape: [1], storage: [1]), velocity: { x, _ in x }) { seen.append($0) }
+        let x0 = await sampler.run(from: Tensor(shape: [1], storage: [1]), velocity: { x, _ in x }) { seen.append($0) }
         // x ← x + (−0.5)·x twice: 1 → 0.5 → 0.25.
         #expect(x0.storage == [0.25] && seen == [0, 1])
+        var calls = 0
+        await #expect(throws: PipelineError.cancelled) {
+            _ = try await sampler.run(from: Tensor(shape: [1], storage: [1]), velocity: { (x, _) throws(PipelineError) in
+                calls += 1
+                return x
+            }) { (_) async throws(PipelineError) in throw .cancelled }
+        }
+        #expect(calls == 1)
     }
 }
 

@@ -33,8 +33,11 @@ public final class DenoiserWorkspace {
     /// Attention scores, grown on demand (cross-attention's size depends on the prompt).
     private var scores: Buffer
 
+    /// `[B, C, H, W]` ⇄ `[B·N, P]` for this batch and size.
+    let patchLayout: PatchLayout
+
     /// The most attention scores held at once (16 MiB), but always at least one head's.
-    static let scoreBudget = 4 << 20
+    static let scoreBudget = AttentionLayout.defaultScoreBudget
 
     init(config: DenoiserConfig, batch: Int, height: Int, width: Int, precision: Precision = .fp32) {
         let p = config.patchSize
@@ -47,6 +50,7 @@ public final class DenoiserWorkspace {
         self.width = width
         let rows = height / p, columns = width / p
         tokens = rows * columns
+        patchLayout = PatchLayout(batch: batch, channels: config.channels, height: height, width: width, patchSize: p)
         let n = batch * tokens, d = config.hiddenSize
         patches = Buffer(count: n * config.patchFeatures)
         stream = Buffer(count: n * d)

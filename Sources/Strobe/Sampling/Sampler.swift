@@ -57,16 +57,17 @@ extension Sampler {
         x + u * step.delta
     }
 
-    /// Runs the whole schedule from `noise`: `velocity(x, step)` returns `u` for the step, and
-    /// `afterStep(index)` (0-based) runs after each update and may throw to stop.
+    /// The sampling loop, the one the engine runs: from `noise`, for each step in order,
+    /// `x ← x + delta · velocity(x, step)`, then `afterStep(index)` (0-based), which may report
+    /// progress, yield, or throw to stop. Returns x₀.
     public func run<E: Error>(
-        from noise: Tensor, velocity: (Tensor, SamplerStep) -> Tensor,
-        afterStep: (Int) throws(E) -> Void
-    ) throws(E) -> Tensor {
+        from noise: Tensor, velocity: (Tensor, SamplerStep) throws(E) -> Tensor,
+        afterStep: (Int) async throws(E) -> Void
+    ) async throws(E) -> Tensor {
         var x = noise
         for (index, step) in schedule.enumerated() {
-            x = update(x, velocity: velocity(x, step), step: step)
-            try afterStep(index)
+            x = update(x, velocity: try velocity(x, step), step: step)
+            try await afterStep(index)
         }
         return x
     }

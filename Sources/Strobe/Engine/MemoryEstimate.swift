@@ -65,7 +65,7 @@ public struct MemoryEstimate: Sendable, Equatable, CustomStringConvertible {
         // One denoiser call on B images: what lives through the whole call (the sampler's x and
         // the call's input and output images, the residual stream and its normalised copy),
         // plus the largest of the block's phases, which do not overlap.
-        let scoreBudget = 4 << 20                                                   // floats, as Ops.attention
+        let scoreBudget = AttentionLayout.defaultScoreBudget                        // floats
         func scores(_ rows: Int, _ columns: Int) -> Int {
             let perHead = product(rows, columns)
             let group = max(1, min(d.numHeads, scoreBudget / max(perHead, 1)))

@@ -222,7 +222,6 @@ public final class StrobeEngine: Sendable {
             let noise = try stage(&timings.noise) { () throws(PipelineError) -> Tensor in
                 Self.noise(seeds: Array(plan.seeds[batch]), shape: shape)          // [B, C, H, W]
             }
-            var x = noise
             // Buffers for this batch size, planned once and reused by every step and every batch
             // of the same size (only a smaller last batch gets its own).
             if workspace?.batch != batch.count {
@@ -230,23 +229,26 @@ public final class StrobeEngine: Sendable {
                     batch: batch.count, height: shape[1], width: shape[2], precision: plan.config.precision)
             }
             let planned = workspace!
-            for (index, step) in plan.sampler.schedule.enumerated() {
+            var callDurations: [Duration] = []
+            let x0 = try await plan.sampler.run(from: noise) { (x, step) throws(PipelineError) -> Tensor in
                 var call = Duration.zero
-                x = try stage(&call) { () throws(PipelineError) -> Tensor in
-                    let u = model.denoiser.velocity(
+                defer { callDurations.append(call) }
+                return try stage(&call) { () throws(PipelineError) -> Tensor in
+                    model.denoiser.velocity(
                         x: x, t: step.t, gap: step.gap, beta: beta, conditioning: conditioning,
                         workspace: planned)                                            // [B, C, H, W]
-                    return plan.sampler.update(x, velocity: u, step: step)
                 }
-                timings.denoiserCalls.append(call)
+            } afterStep: { (index) async throws(PipelineError) in
                 let report = GenerationProgress(
                     step: index + 1, steps: plan.steps, images: batch,
-                    completedCalls: timings.denoiserCalls.count, totalCalls: totalCalls, elapsed: clock.now - start)
+                    completedCalls: timings.denoiserCalls.count + callDurations.count, totalCalls: totalCalls,
+                    elapsed: clock.now - start)
                 if let progress, progress(report) == .cancel { throw .cancelled }
                 try checkCancelled()
                 await Task.yield()
             }
-            samples += Ops.split(x, parts: batch.count, axis: 0).map { $0.reshaped(shape) }
+            timings.denoiserCalls += callDurations
+            samples += Ops.split(x0, parts: batch.count, axis: 0).map { $0.reshaped(shape) }
         }
 
         var images: [GeneratedImage] = []

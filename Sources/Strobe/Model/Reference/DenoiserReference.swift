@@ -1,13 +1,55 @@
 import StrobeTensor
 
-// One DiT block of the denoiser and its parts (scripts/strobe_model.py, `DiTBlock`).
+// The denoiser's reference path: a test oracle, not the path that generates images
+// (Denoiser.swift is). Each step is a separate tensor operation, as in the PyTorch reference
+// (`strobe_reference.model`, `Denoiser` and `DiTBlock`), so it reads like the mathematics;
+// FusedDenoiserTests compare the fused path against it. It lives with the naive twins in spirit:
+// slow, obvious, and kept only to check the fast code.
 //
 // Shape legend
 //   B   images                         Bc  prompts in the conditioning (1 or B)
-//   N   image tokens                   D   width;  Hh heads of Dh = D/Hh
+//   C   channels                       H, W  image height and width in pixels
+//   p   patch size                     N = (H/p)·(W/p) image tokens
+//   P = C·p·p patch features           D   width;  Hh heads of Dh = D/Hh
 //   L   text tokens
 
 extension Denoiser {
+    /// x̂ computed op by op, each step a separate tensor operation as in the PyTorch reference:
+    /// the readable definition that tests compare ``xHat(x:t:gap:beta:conditioning:workspace:)``
+    /// against. Not used for generation.
+    func referenceXHat(x: Tensor, t: Float, gap: Float, beta: Float, conditioning: TextConditioning) -> Tensor {
+        precondition(x.rank == 3 || x.rank == 4, "Denoiser: x must be [C, H, W] or [B, C, H, W], got \(x.shape)")
+        let images = x.rank == 4 ? x : x.reshaped([1] + x.shape)                   // [B, C, H, W]
+        let (batch, channels, height, width) = (images.shape[0], images.shape[1], images.shape[2], images.shape[3])
+        let p = config.patchSize
+        precondition(
+            channels == config.channels && height % p == 0 && width % p == 0 && height > 0 && width > 0,
+            "Denoiser: x \(x.shape) must have \(config.channels) channels and sides that are positive multiples of \(p)")
+        precondition(
+            conditioning.batch == 1 || conditioning.batch == batch,
+            "Denoiser: \(conditioning.batch) prompts for \(batch) images (need 1 or \(batch))")
+        precondition(
+            conditioning.keys.count == weights.blocks.count && conditioning.pooled.shape.last == config.hiddenSize,
+            "Denoiser: the conditioning was prepared by a different model")
+
+        let c = conditioningVector(t: t, gap: gap, beta: beta, pooled: conditioning.pooled)  // [Bc, D]
+        let grid = RotaryTable.gridPositions(height: height / p, width: width / p)
+        let rotary = RotaryTable(
+            rows: grid.rows, columns: grid.columns, headDim: config.headDim, theta: Float(config.ropeTheta))
+        var h = weights.patchEmbedding(Ops.patchify(images, patchSize: p))          // [B, N, D]
+        h = h + PositionEmbedding.table(
+            rows: height / p, columns: width / p, dim: config.hiddenSize, grid: config.positionGrid)  // + [N, D]
+        for (index, block) in weights.blocks.enumerated() {
+            h = forward(block, h, c: c, rotary: rotary, conditioning: conditioning, index: index)  // [B, N, D]
+        }
+        let eps = Float(config.normEpsilon)
+        let mod = modulation(weights.finalModulation, c, chunks: 2)                 // 2 × [Bc, 1, D]
+        let (shift, scale) = (mod[0], mod[1])
+        let out = weights.finalLinear(Ops.rmsNorm(h, eps: eps) * (1 + scale) + shift)  // [B, N, P]
+        let result = Ops.unpatchify(out, channels: channels, height: height, width: width, patchSize: p)  // [B, C, H, W]
+        return x.rank == 4 ? result : result.reshaped(x.shape)
+    }
+
     /// One block:
     ///   x += gate₁ · SelfAttn(rms(x)·(1 + scale₁) + shift₁)
     ///   x += CrossAttn(rms(x), text)
@@ -52,14 +94,6 @@ extension Denoiser {
             q: q, k: conditioning.keys[index], v: conditioning.values[index], heads: heads,
             keyMask: conditioning.keyMask)                                             // [Bc, B·N/Bc, D]
         return w.projection(out.reshaped([batch, tokens, width]))                      // [B, N, D]
-    }
-
-    /// `Linear(SiLU(c))` cut into `chunks` vectors, each RMS-normalised without weight:
-    /// `chunks × [Bc, 1, D]`.
-    func modulation(_ linear: LinearWeights, _ c: Tensor, chunks: Int) -> [Tensor] {
-        let batch = c.shape[0], width = config.hiddenSize
-        let m = linear(Ops.silu(c)).reshaped([batch, chunks, width])                // [Bc, chunks, D]
-        return Ops.split(Ops.rmsNorm(m, eps: Float(config.normEpsilon)), parts: chunks, axis: 1)
     }
 
     /// RMSNorm with `weight [Dh]` over each head of `x [..., Hh·Dh]`.
