@@ -31,7 +31,7 @@ func locateModel(_ explicit: String?) throws -> String {
         switch error {
         case .defaultModelMissing:
             throw fail("the default model \(ModelLocator.defaultRelativePath) is not in this checkout; train and "
-                + "export it with scripts/train.py and scripts/export.py, or pass --model")
+                + "export it with `python -m strobe_training.train` and `python -m strobe_training.export`, or pass --model")
         default:
             throw fail(error.description)
         }

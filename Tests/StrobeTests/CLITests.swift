@@ -176,7 +176,7 @@ import Testing
         let fallback = try Self.strobe(["generate", "x"], in: directory)
         #expect(fallback.status == 1)
         #expect(fallback.stderr.contains("the default model Models/strobe-scenes.safetensors is not in this checkout; "
-            + "train and export it with scripts/train.py and scripts/export.py, or pass --model"), "\(fallback.stderr)")
+            + "train and export it with `python -m strobe_training.train` and `python -m strobe_training.export`, or pass --model"), "\(fallback.stderr)")
         #expect(try Self.files(directory).isEmpty)
     }
 

@@ -3,7 +3,7 @@ import Testing
 @testable import Strobe
 
 /// The shipped default model (Models/strobe-scenes.safetensors) against the PyTorch reference
-/// run on the same file (Fixtures/default-model, made by scripts/make_model_fixtures.py
+/// run on the same file (Fixtures/default-model, made by python/strobe_tools/make_model_fixtures.py
 /// --weights …; its README says how).
 @Suite struct DefaultModelTests {
     static let repositoryRoot = URL(fileURLWithPath: #filePath)

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Strobe
 
-/// The Swift model against the PyTorch reference (scripts/strobe_model.py) on the small random
+/// The Swift model against the PyTorch reference (python/strobe_reference/model.py) on the small random
 /// fixture model (Fixtures/model/README.md says how the fixtures were made).
 @Suite struct ModelParityTests {
     struct Golden: Decodable {

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Strobe
 
-/// What each fixture from `scripts/make_png_fixtures.py` must decode to.
+/// What each fixture from `python/strobe_tools/make_png_fixtures.py` must decode to.
 struct PNGFixtureExpectation: Decodable {
     var width: Int
     var height: Int

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Strobe
 
-/// Golden values from `scripts/make_rng_fixture.py` (see Fixtures/rng/README.md).
+/// Golden values from `python/strobe_tools/make_rng_fixture.py` (see Fixtures/rng/README.md).
 struct TorchRandnFixture: Decodable {
     struct Case: Decodable, CustomTestStringConvertible {
         var seed: String

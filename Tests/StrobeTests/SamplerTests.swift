@@ -5,7 +5,7 @@ import Testing
 /// Time grids and sampler schedules against numbers computed with the Python reference.
 @Suite struct SamplerTests {
     /// Made with `[float(np.float32((K - i) / K)) for i in range(K + 1)]`
-    /// (scripts/strobe_sampling.py `time_grid`).
+    /// (python/strobe_reference/sampling.py `time_grid`).
     static let pythonGrids: [Int: [Float]] = [
         1: [1.0, 0.0],
         3: [1.0, 0.6666666865348816, 0.3333333432674408, 0.0],

@@ -3,8 +3,8 @@ import Testing
 @testable import Strobe
 
 /// Strobe's text encoder against Hugging Face `transformers.T5EncoderModel`: a randomly
-/// initialised small T5 converted by scripts/convert_t5.py, with hidden states computed by
-/// `transformers` itself (Fixtures/t5, made by scripts/make_t5_fixture.py).
+/// initialised small T5 converted by python/strobe_tools/convert_t5.py, with hidden states computed by
+/// `transformers` itself (Fixtures/t5, made by python/strobe_tools/make_t5_fixture.py).
 @Suite struct T5ParityTests {
     struct Golden: Decodable {
         let prompts: [String]

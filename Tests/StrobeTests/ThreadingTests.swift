@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Strobe
 
-/// Thread counts and concurrent generations (design.md §5: identical bytes whatever the thread
+/// Thread counts and concurrent generations (docs/architecture.md, "Reproducibility": identical bytes whatever the thread
 /// count). The tensor core runs single-threaded BLAS calls on fixed tiles side by side, so the
 /// thread count cannot change any product.
 @Suite struct ThreadingTests {

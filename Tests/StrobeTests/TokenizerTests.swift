@@ -3,7 +3,7 @@ import SentencePieceShim
 import Strobe
 import Testing
 
-/// The golden cases written by scripts/make_tokenizer_fixture.py (see Fixtures/tokenizer/README.md).
+/// The golden cases written by python/strobe_tools/make_tokenizer_fixture.py (see Fixtures/tokenizer/README.md).
 struct TokenizerFixture: Decodable {
     struct Case: Decodable {
         let text: String

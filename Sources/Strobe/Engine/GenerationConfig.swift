@@ -46,7 +46,7 @@ public struct GenerationConfig: Codable, Sendable, Equatable {
     /// Whether the PNGs carry the `parameters` and `strobe` text chunks (default true).
     public var includeMetadata: Bool
     /// The number format of the denoiser's matrix products (default fp32, bit-exact).
-    /// ``Precision/bf16`` needs a CPU with AVX512_BF16 and is refused elsewhere
+    /// `Precision.bf16` needs a CPU with AVX512_BF16 and is refused elsewhere
     /// (``PipelineError/unsupportedPrecision(_:reason:)``).
     public var precision: Precision
 

@@ -1,4 +1,4 @@
-/// A checked, fully resolved request: what ``StrobeEngine/generate(_:progress:)`` will do.
+/// A checked, fully resolved request: what ``StrobeEngine/generate(_:progress:)-(GenerationConfig,_)`` will do.
 ///
 /// Made by ``StrobeEngine/plan(_:)``, which resolves the model-dependent defaults (steps, size,
 /// a random seed) and validates everything, so a caller can learn the seeds and sizes (e.g. to

@@ -81,7 +81,7 @@ public enum PipelineError: Error, Sendable, Equatable, CustomStringConvertible {
             return "model file not found: \(path)"
         case let .defaultModelMissing(searched):
             return "the default model \(ModelLocator.defaultRelativePath) is not in this checkout; train and export "
-                + "it with scripts/train.py and scripts/export.py, or pass --model (looked in: "
+                + "it with `python -m strobe_training.train` and `python -m strobe_training.export`, or pass --model (looked in: "
                 + searched.joined(separator: ", ") + ")"
         }
     }

@@ -27,7 +27,7 @@ import Synchronization
 /// ## Concurrency
 /// The engine is immutable after loading (every stored property is a `let` of a `Sendable`
 /// type: the model's fp32 weights, the tokenizer, whose processor is never mutated, and
-/// stateless stages), so one engine may serve any number of concurrent ``generate(_:progress:)``
+/// stateless stages), so one engine may serve any number of concurrent ``generate(_:progress:)-(GenerationConfig,_)``
 /// calls from different tasks. Each call owns its tensors; nothing is shared but read-only
 /// weights; OpenBLAS accepts concurrent calls. Results do not depend on concurrency.
 ///

@@ -65,7 +65,8 @@ extension DenoiserConfig {
     ///
     /// - Parameters:
     ///   - images: images `B` in the call (one batch `[B, C, H, W]`).
-    ///   - height, width: the image size in pixels (multiples of the patch size).
+    ///   - height: the image height in pixels (a multiple of the patch size).
+    ///   - width: the image width in pixels (a multiple of the patch size).
     ///   - textLength: text tokens `L` the cross-attention attends to (with EOS).
     ///   - prompts: prompts in the conditioning (1, or `images`): rows of the per-call
     ///     conditioning MLPs (the time, gap and guidance embedders always run on one row).

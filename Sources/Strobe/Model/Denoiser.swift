@@ -47,7 +47,7 @@ public struct Denoiser: Sendable {
     /// - Returns: x̂ with the shape of `x`.
     ///
     /// Runs the fused path in a workspace made for this call; a sampling loop should make one
-    /// workspace (``makeWorkspace(batch:height:width:)``) and pass it to every call instead.
+    /// workspace (``makeWorkspace(batch:height:width:precision:)``) and pass it to every call instead.
     public func xHat(x: Tensor, t: Float, gap: Float, beta: Float, conditioning: TextConditioning) -> Tensor {
         precondition(x.rank == 3 || x.rank == 4, "Denoiser: x must be [C, H, W] or [B, C, H, W], got \(x.shape)")
         let batch = x.rank == 4 ? x.shape[0] : 1
@@ -119,7 +119,7 @@ public struct Denoiser: Sendable {
 
 extension Denoiser {
     /// A workspace for calls on `batch` images of `height × width` pixels, whose matrix
-    /// products run in `precision` (bf16 needs ``Precision/isSupported``).
+    /// products run in `precision` (bf16 needs `Precision.isSupported`).
     public func makeWorkspace(batch: Int, height: Int, width: Int, precision: Precision = .fp32) -> DenoiserWorkspace {
         precondition(precision.isSupported, "Denoiser: \(precision.rawValue) is not supported on this CPU")
         return DenoiserWorkspace(config: config, batch: batch, height: height, width: width, precision: precision)
@@ -127,8 +127,14 @@ extension Denoiser {
 
     /// x̂ computed in `workspace`'s buffers (see ``xHat(x:t:gap:beta:conditioning:)``).
     ///
-    /// - Parameter x: `[B, C, H, W]` (or `[C, H, W]` when the workspace holds one image), the
-    ///   batch and size the workspace was made for.
+    /// - Parameters:
+    ///   - x: `[B, C, H, W]` (or `[C, H, W]` when the workspace holds one image), the batch and
+    ///     size the workspace was made for.
+    ///   - t: the time in [0, 1] (1 is pure noise).
+    ///   - gap: `t − s`, the length of the jump (0 for the instantaneous velocity).
+    ///   - beta: the guidance input β = 1/w.
+    ///   - conditioning: from ``prepare(text:)``; one prompt, or one per image.
+    ///   - ws: buffers made by ``makeWorkspace(batch:height:width:precision:)`` for this batch and size.
     public func xHat(
         x: Tensor, t: Float, gap: Float, beta: Float, conditioning: TextConditioning, workspace ws: DenoiserWorkspace
     ) -> Tensor {

@@ -24,7 +24,7 @@ public struct LinearWeights: Sendable {
     }
 
     /// `out [rows, out] = x [rows, in] · Wᵀ + b` over raw rows, with the matrix product in
-    /// `precision` (see ``Ops/linear(_:rows:weight:bias:packed:into:)``).
+    /// `precision` (see `Ops.linear(_:rows:weight:bias:packed:into:)`).
     public func apply(
         _ x: UnsafePointer<Float>, rows: Int, precision: Precision, into out: UnsafeMutablePointer<Float>
     ) {

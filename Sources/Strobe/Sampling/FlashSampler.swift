@@ -1,5 +1,5 @@
 /// The flash (TVM) sampler: `K` jumps on the uniform grid `linspace(1, 0, K + 1)`, each with
-/// gap `t − s`, so the network predicts the average velocity over the whole jump (design.md §3).
+/// gap `t − s`, so the network predicts the average velocity over the whole jump (docs/architecture.md, "Sampler mathematics").
 /// One network call per step; guidance is baked into the model through β.
 public struct FlashSampler: Sampler {
     /// The step counts the flash sampler accepts.

@@ -1,5 +1,5 @@
 /// The full reference sampler: Euler on the instantaneous velocity `u(x, t)` (gap 0) over `N`
-/// uniform steps (design.md §3). Same weights and code path as flash; about 100 calls.
+/// uniform steps (docs/architecture.md, "Sampler mathematics"). Same weights and code path as flash; about 100 calls.
 ///
 /// With a small `N` it is the naive few-step baseline that shows what TVM buys.
 public struct FullSampler: Sampler {

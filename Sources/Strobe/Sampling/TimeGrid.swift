@@ -1,7 +1,7 @@
-/// The sampler time grids (design.md §3), as pure functions.
+/// The sampler time grids (docs/architecture.md, "Sampler mathematics"), as pure functions.
 public enum TimeGrid {
     /// `linspace(1, 0, steps + 1)`: `t_i = (steps − i) / steps` computed in Float64 and rounded
-    /// to Float32, for `i` in `0...steps` (the reference's `strobe_sampling.time_grid`).
+    /// to Float32, for `i` in `0...steps` (the reference's `strobe_reference.sampling.time_grid`).
     ///
     /// The first value is exactly 1 and the last exactly 0.
     /// - Precondition: `steps ≥ 1`.

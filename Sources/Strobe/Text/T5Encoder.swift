@@ -2,7 +2,7 @@ import Foundation
 import StrobeTensor
 
 // The text encoder: T5 v1.1-style, computed as Hugging Face `T5EncoderModel` computes it
-// (scripts/strobe_model.py, `TextEncoder`).
+// (python/strobe_reference/model.py, `TextEncoder`).
 //
 // Shape legend
 //   L   tokens (with the end-of-sequence token)     Dt  width

@@ -21,8 +21,10 @@ public final class WeightsFile: Sendable {
     private let dataOffset: Int
 
     /// Maps and validates the file at `path`.
-    /// - Parameter requireStrobeMetadata: when `false`, a plain safetensors file (without
-    ///   Strobe's keys) is accepted, for tools that read other checkpoints.
+    /// - Parameters:
+    ///   - path: the safetensors file.
+    ///   - requireStrobeMetadata: when `false`, a plain safetensors file (without Strobe's keys)
+    ///     is accepted, for tools that read other checkpoints.
     public init(path: String, requireStrobeMetadata: Bool = true) throws(WeightsError) {
         let file = try MappedFile(path: path)
         let header: SafetensorsHeader

@@ -3,7 +3,7 @@ import StrobeTensor
 
 /// Encodes weights files in Strobe's canonical layout (weights-format.md §1): names sorted,
 /// tensors back to back (the safetensors package rejects gaps), the header JSON with sorted keys and ASCII escapes, padded with
-/// spaces to an 8-byte boundary. `scripts/strobe_weights.py` writes the same bytes.
+/// spaces to an 8-byte boundary. `python/strobe_reference/weights.py` writes the same bytes.
 public enum WeightsWriter {
     /// A tensor to write and the dtype to store it in.
     public struct Entry: Sendable {
