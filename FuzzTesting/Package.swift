@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // libFuzzer targets for Strobe's parsers of untrusted bytes. A separate package, so that the
 // root package's `swift build` and `swift test` never see them; `scripts/fuzz` builds and runs
-// them (see the README's "Reliability: fuzzing and sanitizers").
+// them (see docs/reliability.md, "Fuzzing" and "Sanitizers").
 import PackageDescription
 
 /// SwiftPM names a path dependency after its folder (lowercased, without a `.git` suffix), so the

@@ -16,7 +16,7 @@ struct Bench: AsyncParsableCommand {
             with the same threads. The canonical figures are taken with OPENBLAS_CORETYPE unset.
             """)
 
-    @Option(help: "Model weights file.")
+    @Option(help: "Model weights file, or a model name (see `strobe models`).")
     var model: String?
 
     @Option(name: .shortAndLong, help: "Threads (default: all cores).")

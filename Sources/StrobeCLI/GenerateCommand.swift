@@ -15,8 +15,8 @@ struct Generate: AsyncParsableCommand {
             beside PATH. If --output names a directory, strobe-<seed>.png inside it. Image i of \
             --count N uses seed + i. An existing file is an error unless --overwrite is given.
 
-            The model is --model, else $\(ModelLocator.environmentVariable), else \
-            \(ModelLocator.defaultRelativePath) above the strobe executable or in the current directory.
+            The model is --model, else $\(ModelLocator.environmentVariable), else the model named \
+            \(ModelLocator.defaultModelName); each a file path or a model name (`strobe models` lists them).
 
             Exit status: 1 when the request cannot be done, 64 for malformed options, 130 after \
             Ctrl-C (143 after SIGTERM); no unfinished image is ever left behind.
@@ -73,7 +73,7 @@ struct Generate: AsyncParsableCommand {
         valueName: "fp32|bf16"))
     var precision: Precision = .fp32
 
-    @Option(help: "Model weights file.")
+    @Option(help: "Model weights file, or a model name (see `strobe models`).")
     var model: String?
 
     @Flag(name: .customLong("no-metadata"), help: "Leave the prompt and settings out of the PNG.")

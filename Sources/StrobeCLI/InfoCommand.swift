@@ -8,7 +8,7 @@ struct Info: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show a model's architecture, parameter count, tensor types and sampler defaults.")
 
-    @Option(help: "Model weights file (default: $STROBE_MODEL, else the shipped \(ModelLocator.defaultRelativePath)).")
+    @Option(help: "Model weights file, or a model name (default: $STROBE_MODEL, else \(ModelLocator.defaultModelName)).")
     var model: String?
 
     /// What this machine runs: CPU features, the BLAS kernels and why, the fused kernels, bf16.

@@ -9,7 +9,7 @@ struct StrobeCommand: AsyncParsableCommand {
         commandName: "strobe",
         abstract: "Few-step text-to-image generation on the CPU.",
         version: strobeVersion,
-        subcommands: [Generate.self, Info.self, Bench.self])
+        subcommands: [Generate.self, Info.self, Bench.self, Models.self])
 }
 
 /// Writes a line to standard error.
@@ -23,18 +23,13 @@ func fail(_ message: String) -> ExitCode {
     return ExitCode.failure
 }
 
-/// The model to load: `--model`, else `STROBE_MODEL`, else the shipped default.
+/// The model to load: `--model`, else `STROBE_MODEL`, else the default model, each a path or a
+/// name looked up as ``ModelLocator`` says.
 func locateModel(_ explicit: String?) throws -> String {
     do {
         return try ModelLocator.locate(explicit: explicit)
     } catch {
-        switch error {
-        case .defaultModelMissing:
-            throw fail("the default model \(ModelLocator.defaultRelativePath) is not in this checkout; train and "
-                + "export it with `python -m strobe_training.train` and `python -m strobe_training.export`, or pass --model")
-        default:
-            throw fail(error.description)
-        }
+        throw fail(error.description)
     }
 }
 

@@ -5,7 +5,7 @@ import Testing
 /// One `strobe generate` run with bad (or borderline) input: the exit status, words of the
 /// message on stderr, and exactly which files appear in the working directory.
 struct CLICase: Sendable, CustomTestStringConvertible {
-    /// What is tried, as the README's table says it.
+    /// What is tried, as docs/reliability.md's "Bad input" table says it.
     let name: String
     /// Arguments after `generate`; `{in}` stands for a folder holding ``inputs``, `{model}` for
     /// the fixture model.

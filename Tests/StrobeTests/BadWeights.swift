@@ -6,7 +6,7 @@ import Testing
 /// both the library (``BadWeightsTests/libraryRefuses(_:)``) and the command line
 /// (``BadWeightsTests/commandLineRefuses(_:)``) are run against.
 struct BadWeights: Sendable, CustomTestStringConvertible {
-    /// What is wrong, as the README's table says it.
+    /// What is wrong, as docs/reliability.md's "Bad input" table says it.
     let name: String
     /// Makes the bad model in `directory` and returns its path.
     let make: @Sendable (URL) throws -> String

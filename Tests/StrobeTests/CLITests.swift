@@ -168,16 +168,43 @@ import Testing
         let directory = try TemporaryFile.directory()
         let run = try Self.strobe(["generate", "x", "--model", "nowhere.safetensors"], in: directory)
         #expect(run.status == 1 && run.stderr.contains("model file not found: nowhere.safetensors"), "\(run.stderr)")
-        // Without --model: the shipped default, unless this checkout already has it.
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        guard !FileManager.default.fileExists(atPath: root.appendingPathComponent(ModelLocator.defaultRelativePath).path)
-        else { return }
-        let fallback = try Self.strobe(["generate", "x"], in: directory)
-        #expect(fallback.status == 1)
-        #expect(fallback.stderr.contains("the default model Models/strobe-scenes.safetensors is not in this checkout; "
-            + "train and export it with `python -m strobe_training.train` and `python -m strobe_training.export`, or pass --model"), "\(fallback.stderr)")
-        #expect(try Self.files(directory).isEmpty)
+        // A binary copied out of the checkout, with no model installed: the places searched and
+        // how to get a model, no advice to train.
+        let bin = directory.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        let copy = bin.appendingPathComponent("strobe")
+        try FileManager.default.copyItem(at: try #require(Self.executable), to: copy)
+        let home = try TemporaryFile.directory()
+        let process = Process()
+        process.executableURL = copy
+        process.arguments = ["generate", "x"]
+        process.currentDirectoryURL = directory
+        process.environment = ["HOME": home.path, "PATH": "/usr/bin:/bin"]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = Pipe()
+        try process.run()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1)
+        #expect(stderr.contains("no model named strobe-scenes found") && stderr.contains(directory.appendingPathComponent("share/strobe/models").path)
+            && stderr.contains("strobe models") && !stderr.contains("train"), "\(stderr)")
+        #expect(try Self.files(directory) == ["bin"])
+        // `strobe models` from there lists the searched folders and finds a model a user adds.
+        try FileManager.default.createDirectory(at: home.appendingPathComponent(".local/share/strobe/models"),
+                                                withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: Self.model,
+                                         toPath: home.appendingPathComponent(".local/share/strobe/models/tiny.safetensors").path)
+        let listing = Process()
+        listing.executableURL = copy
+        listing.arguments = ["models"]
+        listing.environment = ["HOME": home.path]
+        let out = Pipe()
+        listing.standardOutput = out
+        try listing.run()
+        let listed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        listing.waitUntilExit()
+        #expect(listing.terminationStatus == 0 && listed.contains("tiny  ") && listed.contains("searched, in order:"), "\(listed)")
     }
 
     // Prompt limits and malformed prompts: BadInputCLITests (CLICase.prompts).

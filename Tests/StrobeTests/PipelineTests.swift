@@ -272,25 +272,57 @@ import Testing
 
     @Test func modelLocatorOrder() throws {
         let root = try TemporaryFile.directory()
-        let bin = root.appendingPathComponent("a/b/bin")
+        let bin = root.appendingPathComponent("prefix/bin")
         try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
         let elsewhere = try TemporaryFile.directory()
-        #expect(throws: PipelineError.self) {
-            try ModelLocator.locate(explicit: nil, environment: [:], executableDirectory: bin.path,
+        let home = try TemporaryFile.directory()
+        let environment = ["HOME": home.path]
+        func locate(_ explicit: String? = nil, _ env: [String: String] = environment) throws(PipelineError) -> String {
+            try ModelLocator.locate(explicit: explicit, environment: env, executableDirectory: bin.path,
                                     currentDirectory: elsewhere.path)
         }
-        #expect(throws: PipelineError.modelNotFound(path: "/nonexistent.safetensors")) {
-            try ModelLocator.locate(explicit: "/nonexistent.safetensors", environment: [:])
+        func place(_ directory: URL, _ name: String = "strobe-scenes") throws -> String {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let file = directory.appendingPathComponent("\(name).safetensors")
+            try Data([1]).write(to: file)
+            return file.standardizedFileURL.path
         }
-        let models = root.appendingPathComponent("a/Models")
-        try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
-        try Data([1]).write(to: models.appendingPathComponent("strobe-scenes.safetensors"))
-        let found = try ModelLocator.locate(explicit: nil, environment: [:], executableDirectory: bin.path,
+        // Nothing anywhere: the error names the model and every folder searched, in order.
+        do {
+            _ = try locate()
+            Issue.record("found a model where there is none")
+        } catch {
+            guard case let .namedModelMissing(name, searched) = error else { Issue.record("\(error)"); return }
+            #expect(name == "strobe-scenes")
+            #expect(searched.first == root.appendingPathComponent("prefix/share/strobe/models").standardizedFileURL.path)
+            #expect(searched[1] == home.appendingPathComponent(".local/share/strobe/models").path)
+            #expect(searched.last == elsewhere.appendingPathComponent("Models").standardizedFileURL.path)
+            #expect(!error.description.contains("train"), "no advice to train: \(error.description)")
+        }
+        #expect(throws: PipelineError.modelNotFound(path: "/nonexistent.safetensors")) { try locate("/nonexistent.safetensors") }
+        // Later folders first, then each earlier one takes over.
+        let checkout = try place(root.appendingPathComponent("Models"))
+        #expect(try locate() == checkout)
+        let user = try place(home.appendingPathComponent(".local/share/strobe/models"))
+        #expect(try locate() == user)
+        let xdg = try TemporaryFile.directory()
+        let xdgModel = try place(xdg.appendingPathComponent("strobe/models"))
+        #expect(try locate(nil, ["HOME": home.path, "XDG_DATA_HOME": xdg.path]) == xdgModel)
+        let installed = try place(root.appendingPathComponent("prefix/share/strobe/models"))
+        #expect(try locate() == installed)
+        // By name, by path, and through STROBE_MODEL; --model wins.
+        let other = try place(home.appendingPathComponent(".local/share/strobe/models"), "other")
+        #expect(try locate("other") == other)
+        #expect(throws: PipelineError.namedModelMissing(name: "nothing", searched: ModelLocator.searchDirectories(
+            environment: environment, executableDirectory: bin.path, currentDirectory: elsewhere.path))) { try locate("nothing") }
+        #expect(try locate(nil, ["HOME": home.path, "STROBE_MODEL": "other"]) == other)
+        #expect(try locate(nil, ["HOME": home.path, "STROBE_MODEL": Self.modelPath]) == Self.modelPath)
+        #expect(try locate(Self.modelPath, ["STROBE_MODEL": "/nope"]) == Self.modelPath)
+        // The listing: every file in search order, the hidden twin marked.
+        let listed = ModelLocator.available(environment: environment, executableDirectory: bin.path,
                                             currentDirectory: elsewhere.path)
-        #expect(found.hasSuffix("a/Models/strobe-scenes.safetensors"))
-        #expect(try ModelLocator.locate(explicit: nil, environment: ["STROBE_MODEL": Self.modelPath],
-                                        executableDirectory: bin.path) == Self.modelPath)
-        #expect(try ModelLocator.locate(explicit: Self.modelPath, environment: ["STROBE_MODEL": "/nope"]) == Self.modelPath)
+        #expect(listed.map(\.name) == ["strobe-scenes", "other", "strobe-scenes", "strobe-scenes"])
+        #expect(listed.map(\.shadows) == [false, false, true, true])
     }
 }
 

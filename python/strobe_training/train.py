@@ -18,7 +18,7 @@ Stages, each resumed from the newest checkpoint in RUN_DIR:
               (`make_layout_optimizer`, AdamW 1e-3), with the teacher's loss (gap 0, β = 1), half
               of the samples at exactly t = 1 (--layout-at-one); first on single-object scenes only
               (--layout-single-hours), then half the batches on any scene (--layout-single). Exported as trained (no average).
-              Run before TVM, it gave the same flash 4 accuracy at a worse FD (README).
+              Run before TVM, it gave the same flash 4 accuracy at a worse FD (docs/training-log.md, "the layout stage").
               Every earlier stage left objects at all three places: the denoiser had the position
               in its queries and the word in its keys but did not route one to the other. Where
               only the caption can say where a single object goes, the symmetry breaks after some
@@ -29,7 +29,7 @@ Stages, each resumed from the newest checkpoint in RUN_DIR:
               weighted 1 + --sky-weight times as well (`pixel_weights`) and the gap embedder at
               the common learning rate. The earlier stages under-drew them (flash 4 drew the sun
               in 13 of 31 scenes that named it); after an hour of this stage 25 of 31, after 2.4 h
-              28 of 31 (README). The shipped file had 2.92 h more of it, begun from the 2.4 h
+              28 of 31 (docs/training-log.md, "the sky stage"). The shipped file had 2.92 h more of it, begun from the 2.4 h
               file with --init-weights (a fresh optimizer) and resumed once: flash 4 0.890 → 0.897,
               held out 0.860 → 0.882, FD 788 → 685.
 All stages' flow-matching terms weigh the pixels objects cover 1 + --object-weight times
@@ -405,7 +405,7 @@ def main():
     parser.add_argument("--tvm-lr", type=float, default=1e-4)
     parser.add_argument("--layout-lr", type=float, default=1e-3)
     parser.add_argument("--layout-before-tvm", action="store_true",
-                        help="run the layout stage on the teacher and distil TVM from it (evaluated once: no better than the default order; README)")
+                        help="run the layout stage on the teacher and distil TVM from it (evaluated once: no better than the default order; docs/training-log.md)")
     parser.add_argument("--layout-single", type=float, default=0.5,
                         help="after --layout-single-hours, the share of batches of single-object scenes "
                              "(the rest: any scene)")

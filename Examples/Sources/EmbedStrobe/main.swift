@@ -119,7 +119,7 @@ for (what, request) in requests {
             log("\(what): refused before any work: \(error)")
         case .cancelled:
             log("\(what): cancelled")
-        case .weights, .tokenizer, .image, .modelNotFound, .defaultModelMissing:
+        case .weights, .tokenizer, .image, .modelNotFound, .namedModelMissing:
             log("\(what): a problem with the model or a file: \(error)")
         }
     }

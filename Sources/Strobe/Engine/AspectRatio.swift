@@ -23,7 +23,7 @@ public struct ImageSize: Codable, Sendable, Equatable, Hashable, CustomStringCon
     public var description: String { "\(width)x\(height)" }
 }
 
-/// The nine aspect ratios Strobe generates (docs/architecture.md, "Data flow"), spelled `"W:H"`.
+/// The nine aspect ratios Strobe generates (docs/architecture.md, "Image sizes and aspect ratios"), spelled `"W:H"`.
 ///
 /// Pixel sizes (width × height) for the default model (patch 16, about 256² pixels):
 ///

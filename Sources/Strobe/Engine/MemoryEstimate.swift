@@ -16,7 +16,7 @@ import Foundation
 /// (activations and scores, computed a group of heads at a time within a 16 MiB budget but
 /// always at least one head's `N × N`), cross-attention, the MLP's hidden layer, or
 /// (un)patchifying. Against the peak resident memory of real runs the estimate is a little
-/// above what was used (README, "Limits").
+/// above what was used (docs/reliability.md, "Limits").
 public struct MemoryEstimate: Sendable, Equatable, CustomStringConvertible {
     /// Images requested.
     public let count: Int

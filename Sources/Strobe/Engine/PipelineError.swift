@@ -38,8 +38,9 @@ public enum PipelineError: Error, Sendable, Equatable, CustomStringConvertible {
     case image(ImageError)
     /// The model file does not exist (or is not a regular file).
     case modelNotFound(path: String)
-    /// No model was named and the default model is not where it is looked for.
-    case defaultModelMissing(searched: [String])
+    /// A model named by name (or the default, when none was named) is in none of the folders
+    /// searched (``ModelLocator``).
+    case namedModelMissing(name: String, searched: [String])
 
     public var description: String {
         switch self {
@@ -79,10 +80,11 @@ public enum PipelineError: Error, Sendable, Equatable, CustomStringConvertible {
             return error.description
         case let .modelNotFound(path):
             return "model file not found: \(path)"
-        case let .defaultModelMissing(searched):
-            return "the default model \(ModelLocator.defaultRelativePath) is not in this checkout; train and export "
-                + "it with `python -m strobe_training.train` and `python -m strobe_training.export`, or pass --model (looked in: "
-                + searched.joined(separator: ", ") + ")"
+        case let .namedModelMissing(name, searched):
+            return "no model named \(name) found (looked for \(name).\(ModelLocator.fileExtension) in: "
+                + searched.joined(separator: ", ") + "). Install Strobe with its model (scripts/install, or the Debian "
+                + "package), copy a model file into one of those folders, set \(ModelLocator.environmentVariable), "
+                + "or pass --model PATH; `strobe models` lists the models found"
         }
     }
 }
