@@ -25,18 +25,25 @@ let package = Package(
         .systemLibrary(
             name: "CSentencePiece", pkgConfig: "sentencepiece",
             providers: [.apt(["libsentencepiece-dev"])]),
+        .systemLibrary(
+            name: "CJPEG", pkgConfig: "libjpeg",
+            providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .systemLibrary(
+            name: "CSTB", pkgConfig: "stb",
+            providers: [.apt(["libstb-dev"])]),
 
         // Small C/C++ shims with C APIs.
         .target(name: "StrobeBLAS", dependencies: ["CBLAS", "StrobeKernels"]),
         .target(name: "StrobeKernels"),
         .target(name: "PNGShim", dependencies: ["CPNG"]),
         .target(name: "SentencePieceShim", dependencies: ["CSentencePiece"]),
+        .target(name: "ImageInputShim", dependencies: ["CJPEG", "CSTB"]),
 
         // Tensor core: no model knowledge.
         .target(name: "StrobeTensor", dependencies: ["StrobeBLAS", "StrobeKernels"]),
 
         // The engine library.
-        .target(name: "Strobe", dependencies: ["StrobeTensor", "CPNG", "PNGShim", "SentencePieceShim"]),
+        .target(name: "Strobe", dependencies: ["StrobeTensor", "CPNG", "PNGShim", "SentencePieceShim", "ImageInputShim"]),
 
         // The measurements of `strobe bench`.
         .target(name: "StrobeBench", dependencies: ["Strobe", "StrobeTensor"]),

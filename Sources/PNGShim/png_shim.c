@@ -162,6 +162,7 @@ struct strobe_png_image {
     int sample_bits;
     int source_bit_depth, source_color_type, source_interlaced;
     uint8_t *rgb;
+    uint8_t *alpha;  // NULL when the source has no alpha channel and no tRNS chunk
     decoded_text *texts;
     size_t text_count;
 };
@@ -172,6 +173,7 @@ typedef struct decode_context {
     size_t size;
     size_t offset;
     strobe_png_image *image;
+    uint8_t *scratch;  // RGBA rows before the alpha plane is split off
     png_bytep *rows;
 } decode_context;
 
@@ -190,6 +192,7 @@ void strobe_png_image_free(strobe_png_image *image) {
     }
     free(image->texts);
     free(image->rgb);
+    free(image->alpha);
     free(image);
 }
 
@@ -284,6 +287,7 @@ strobe_png_status strobe_png_decode(const uint8_t *data, size_t size, uint64_t m
     if (setjmp(png_jmpbuf(png))) {
         png_destroy_read_struct(&png, &info, &end_info);
         free(context->rows);
+        free(context->scratch);
         strobe_png_image_free(context->image);
         free(context);
         return STROBE_PNG_ERROR;
@@ -301,30 +305,45 @@ strobe_png_status strobe_png_decode(const uint8_t *data, size_t size, uint64_t m
     image->source_color_type = color_type;
     image->source_interlaced = interlace != PNG_INTERLACE_NONE;
 
+    int has_alpha = (color_type & PNG_COLOR_MASK_ALPHA) != 0 || png_get_valid(png, info, PNG_INFO_tRNS);
     png_set_expand(png);       // palette → RGB, grey < 8 bits → 8 bits, tRNS → alpha
     png_set_gray_to_rgb(png);  // grey → RGB
-    png_set_strip_alpha(png);  // drop any alpha
     png_set_interlace_handling(png);
     png_read_update_info(png, info);
 
     int sample_bits = png_get_bit_depth(png, info);
+    int channels = has_alpha ? 4 : 3;
     size_t row_bytes = png_get_rowbytes(png, info);
-    size_t expected = (size_t)width * 3 * (size_t)(sample_bits / 8);
-    if (png_get_channels(png, info) != 3 || (sample_bits != 8 && sample_bits != 16) ||
+    size_t sample_bytes = (size_t)(sample_bits / 8);
+    size_t expected = (size_t)width * (size_t)channels * sample_bytes;
+    if (png_get_channels(png, info) != channels || (sample_bits != 8 && sample_bits != 16) ||
         row_bytes != expected)
         png_error(png, "unexpected layout after RGB conversion");
     image->sample_bits = sample_bits;
-    image->rgb = (uint8_t *)malloc(row_bytes * height ? row_bytes * height : 1);
+    size_t pixels = (size_t)width * height;
+    image->rgb = (uint8_t *)malloc(pixels * 3 * sample_bytes ? pixels * 3 * sample_bytes : 1);
+    uint8_t *decoded = has_alpha ? (uint8_t *)malloc(row_bytes * height ? row_bytes * height : 1) : image->rgb;
+    if (has_alpha) image->alpha = (uint8_t *)malloc(pixels * sample_bytes ? pixels * sample_bytes : 1);
     context->rows = (png_bytep *)malloc(sizeof(png_bytep) * (height ? height : 1));
-    if (image->rgb == NULL || context->rows == NULL) png_error(png, "out of memory for pixels");
-    for (png_uint_32 y = 0; y < height; y++) context->rows[y] = image->rgb + (size_t)y * row_bytes;
+    context->scratch = has_alpha ? decoded : NULL;
+    if (image->rgb == NULL || decoded == NULL || (has_alpha && image->alpha == NULL) || context->rows == NULL)
+        png_error(png, "out of memory for pixels");
+    for (png_uint_32 y = 0; y < height; y++) context->rows[y] = decoded + (size_t)y * row_bytes;
     png_read_image(png, context->rows);
+    if (has_alpha) {
+        // RGBA → the RGB samples and a separate alpha plane, in the same sample size.
+        for (size_t i = 0; i < pixels; i++) {
+            memcpy(image->rgb + i * 3 * sample_bytes, decoded + i * 4 * sample_bytes, 3 * sample_bytes);
+            memcpy(image->alpha + i * sample_bytes, decoded + (i * 4 + 3) * sample_bytes, sample_bytes);
+        }
+    }
     png_read_end(png, end_info);
     copy_texts(png, info, image);
     copy_texts(png, end_info, image);
 
     png_destroy_read_struct(&png, &info, &end_info);
     free(context->rows);
+    free(context->scratch);
     free(context);
     *out = image;
     return STROBE_PNG_OK;
@@ -339,6 +358,8 @@ int strobe_png_image_source_bit_depth(const strobe_png_image *image) {
 int strobe_png_image_source_color_type(const strobe_png_image *image) {
     return image->source_color_type;
 }
+const uint8_t *strobe_png_image_alpha(const strobe_png_image *image) { return image->alpha; }
+
 int strobe_png_image_source_interlaced(const strobe_png_image *image) {
     return image->source_interlaced;
 }

@@ -172,57 +172,10 @@ struct Generate: AsyncParsableCommand {
         }
         if random && !quiet { printError("strobe: random seed \(chosen)") }
 
-        let bar = ProgressBar(enabled: !quiet)
-        let result: GenerationResult
-        do {
-            result = try await engine.generate(plan) { progress in
-                bar.update(progress)
-                return Interrupt.received == nil ? .proceed : .cancel
-            }
-        } catch {
-            bar.finish()
-            try stopIfInterrupted()
-            throw fail(error.description)
+        try await runAndWrite(
+            plan: plan, paths: paths, overwrite: overwrite, quiet: quiet, timings: timings
+        ) { (progress) async throws(PipelineError) -> GenerationResult in
+            try await engine.generate(plan, progress: progress)
         }
-        bar.finish()
-
-        try Interrupt.whileWriting {
-            for (image, path) in zip(result.images, paths) {
-                try stopIfInterrupted()
-                do throws(PipelineError) {
-                    try image.write(to: path, overwrite: overwrite)
-                } catch {
-                    throw fail(error.description)
-                }
-                if !quiet { print("wrote \(path) (seed \(image.seed), \(plan.size), \(plan.sampler.name) \(plan.steps) steps)") }
-            }
-        }
-        if timings { printTimings(result.timings) }
-    }
-
-    /// After SIGINT or SIGTERM: says so and exits with 128 + the signal's number (130, 143).
-    private func stopIfInterrupted() throws {
-        guard Interrupt.received != nil else { return }
-        printError("strobe: interrupted by \(Interrupt.signalName); no unfinished image was written")
-        throw ExitCode(Interrupt.exitStatus)
-    }
-
-    private func printTimings(_ timings: StageTimings) {
-        func ms(_ duration: Duration) -> String {
-            let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-            return String(format: "%.1f ms", seconds * 1000)
-        }
-        var lines = [
-            "tokenize     \(ms(timings.tokenize))",
-            "encode text  \(ms(timings.encodeText))",
-            "noise        \(ms(timings.noise))",
-            "denoise      \(ms(timings.denoising)) in \(timings.denoiserCalls.count) calls: "
-                + timings.denoiserCalls.map(ms).joined(separator: ", "),
-            "decode       \(ms(timings.decode.reduce(.zero, +)))",
-            "png          \(ms(timings.png.reduce(.zero, +)))",
-            "total        \(ms(timings.total))",
-        ]
-        lines.insert("timings:", at: 0)
-        printError(lines.joined(separator: "\n"))
     }
 }

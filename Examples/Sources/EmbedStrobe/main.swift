@@ -115,7 +115,7 @@ for (what, request) in requests {
             log("\(what): \(count): \(error)")
         case let .invalidPrompt(reason):
             log("\(what): \(reason)")
-        case .promptTooLarge, .invalidThreads, .unsupportedPrecision, .insufficientMemory, .unknownAspectRatio:
+        case .promptTooLarge, .invalidThreads, .unsupportedPrecision, .insufficientMemory, .unknownAspectRatio, .invalidEdit:
             log("\(what): refused before any work: \(error)")
         case .cancelled:
             log("\(what): cancelled")

@@ -61,6 +61,10 @@ int strobe_png_image_source_color_type(const strobe_png_image *image);
 int strobe_png_image_source_interlaced(const strobe_png_image *image);
 /// height rows of width*3 samples, tightly packed.
 const uint8_t *strobe_png_image_rgb(const strobe_png_image *image);
+
+/// The alpha samples (one per pixel, width · height, in strobe_png_image_sample_bits, 16-bit
+/// big-endian), or NULL when the source has neither an alpha channel nor a tRNS chunk.
+const uint8_t *strobe_png_image_alpha(const strobe_png_image *image);
 size_t strobe_png_image_text_count(const strobe_png_image *image);
 const char *strobe_png_image_text_key(const strobe_png_image *image, size_t index);
 const char *strobe_png_image_text(const strobe_png_image *image, size_t index, size_t *length);

@@ -13,8 +13,8 @@ public struct GenerationPlan: Sendable {
     public let size: ImageSize
     /// Each image's seed, in order (`seed + i`).
     public let seeds: [UInt64]
-    /// The sampler with its step count.
-    public let sampler: any Sampler
+    /// The sampler with its step count (for an edit, the part of the schedule it runs).
+    public internal(set) var sampler: any Sampler
     /// The guidance weight `w` (from the model's sampler defaults).
     public let guidance: Double
     /// How long tokenizing took while planning (reported as the tokenize stage).
@@ -28,6 +28,8 @@ public struct GenerationPlan: Sendable {
     public var count: Int { seeds.count }
     /// Prompt tokens not counting the end-of-sequence token (what the prompt limit counts).
     public let promptTokenCount: Int
+    /// For an edit (``StrobeEngine/edit(_:progress:)``): the known image, mask and start time.
+    public internal(set) var edit: EditSetup? = nil
 }
 
 /// One generated image: pixels, its PNG bytes and what it records.

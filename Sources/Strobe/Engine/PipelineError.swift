@@ -22,6 +22,9 @@ public enum PipelineError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidCount(Int)
     /// A thread count outside ``GenerationConfig/threadRange``.
     case invalidThreads(Int)
+    /// An edit that cannot be done: a strength outside [0, 1], a mask of another size, a reframe
+    /// to the ratio the image already has, …
+    case invalidEdit(reason: String)
     /// A precision this CPU cannot run (bf16 without AVX512_BF16).
     case unsupportedPrecision(Precision, reason: String)
     /// The request would need more memory than the machine has available; refused before any
@@ -59,6 +62,8 @@ public enum PipelineError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .invalidThreads(threads):
             return "thread count \(threads) is out of range (\(GenerationConfig.threadRange.lowerBound)..."
                 + "\(GenerationConfig.threadRange.upperBound))"
+        case let .invalidEdit(reason):
+            return reason
         case let .unsupportedPrecision(precision, reason):
             return "precision \(precision.rawValue) is not available: \(reason); use fp32 (the default)"
         case let .insufficientMemory(estimate, available):

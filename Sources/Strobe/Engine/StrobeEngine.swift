@@ -230,7 +230,8 @@ public final class StrobeEngine: Sendable {
             }
             let planned = workspace!
             var callDurations: [Duration] = []
-            let x0 = try await plan.sampler.run(from: noise) { (x, step) throws(PipelineError) -> Tensor in
+            let initial = plan.edit?.start(noise: noise) ?? noise
+            let x0 = try await plan.sampler.run(from: initial) { (x, step) throws(PipelineError) -> Tensor in
                 var call = Duration.zero
                 defer { callDurations.append(call) }
                 return try stage(&call) { () throws(PipelineError) -> Tensor in
@@ -238,6 +239,8 @@ public final class StrobeEngine: Sendable {
                         x: x, t: step.t, gap: step.gap, beta: beta, conditioning: conditioning,
                         workspace: planned)                                            // [B, C, H, W]
                 }
+            } adjust: { x, step in
+                plan.edit?.constrain(x, noise: noise, s: step.s) ?? x
             } afterStep: { (index) async throws(PipelineError) in
                 let report = GenerationProgress(
                     step: index + 1, steps: plan.steps, images: batch,
@@ -255,12 +258,20 @@ public final class StrobeEngine: Sendable {
         for (index, x0) in samples.enumerated() {
             try checkCancelled()
             var decodeTime = Duration.zero, pngTime = Duration.zero
-            let image = try stage(&decodeTime) { () throws(PipelineError) -> RGBImage in try decoder.decode(x0) }
+            let image = try stage(&decodeTime) { () throws(PipelineError) -> RGBImage in
+                let decoded = try decoder.decode(x0)
+                return plan.edit?.composite(decoded) ?? decoded
+            }
             var metadata = ImageMetadata(
                 prompt: plan.prompt, seed: plan.seeds[index], sampler: plan.sampler.name, steps: plan.steps,
                 width: image.width, height: image.height, guidance: plan.guidance, model: info.name,
                 modelSHA256: info.sha256)
             if plan.config.precision != .fp32 { metadata.precision = plan.config.precision.rawValue }
+            if let edit = plan.edit {
+                metadata.operation = edit.operation
+                metadata.inputSHA256 = edit.inputSHA256
+                metadata.editSettings = edit.settings
+            }
             let png = try stage(&pngTime) { () throws(PipelineError) -> [UInt8] in
                 try writer.encode(image, metadata: plan.config.includeMetadata ? metadata : nil)
             }

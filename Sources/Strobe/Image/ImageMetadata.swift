@@ -28,6 +28,12 @@ public struct ImageMetadata: Codable, Sendable, Equatable {
     /// The matrix products' number format when not the default fp32 (`"bf16"`); nil for fp32,
     /// whose images are bit-exact.
     public var precision: String?
+    /// For an edited image: `modify`, `inpaint` or `reframe`; nil for text to image.
+    public var operation: String?
+    /// For an edited image: SHA-256 of the input file.
+    public var inputSHA256: String?
+    /// For an edited image: its settings (`strength`, `anchor`, `mask`, …).
+    public var editSettings: [String: String]?
 
     public init(
         prompt: String, seed: UInt64, sampler: String, steps: Int, width: Int, height: Int,
@@ -47,7 +53,8 @@ public struct ImageMetadata: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case prompt, unconditional, seed, sampler, steps, width, height, guidance, model, version, precision
+        case prompt, unconditional, seed, sampler, steps, width, height, guidance, model, version, precision, operation
+        case inputSHA256 = "input_sha256", editSettings = "edit"
         case modelSHA256 = "model_sha256"
     }
 

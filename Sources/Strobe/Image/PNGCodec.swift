@@ -65,7 +65,8 @@ public enum PNGCodec {
         return Array(UnsafeBufferPointer(start: strobe_png_buffer_data(buffer), count: size))
     }
 
-    /// Decodes PNG bytes of any colour type, bit depth or interlacing into RGB floats.
+    /// Decodes PNG bytes of any colour type, bit depth or interlacing into RGB floats (and the
+    /// alpha plane, when there is one).
     public static func decode(_ bytes: [UInt8], maxPixels: Int = defaultMaxPixels) throws(ImageError) -> PNGFile {
         var message = [CChar](repeating: 0, count: 512)
         var handle: OpaquePointer?
@@ -81,7 +82,13 @@ public enum PNGCodec {
         let planeSize = width * height
         var planes = [Float](repeating: 0, count: 3 * planeSize)
         let samples = strobe_png_image_rgb(handle)!
-        if strobe_png_image_sample_bits(handle) == 16 {
+        let wide = strobe_png_image_sample_bits(handle) == 16
+        let alpha = strobe_png_image_alpha(handle).map { plane in
+            (0..<planeSize).map { i in
+                wide ? Float(UInt16(plane[2 * i]) << 8 | UInt16(plane[2 * i + 1])) / 65535 : Float(plane[i]) / 255
+            }
+        }
+        if wide {
             for i in 0..<planeSize {
                 for c in 0..<3 {
                     let k = 2 * (3 * i + c)
@@ -116,7 +123,7 @@ public enum PNGCodec {
             image: image, text: text,
             sourceBitDepth: Int(strobe_png_image_source_bit_depth(handle)),
             sourceColorType: PNGColorType(rawValue: Int(strobe_png_image_source_color_type(handle))) ?? .rgb,
-            interlaced: strobe_png_image_source_interlaced(handle) != 0)
+            interlaced: strobe_png_image_source_interlaced(handle) != 0, alpha: alpha)
     }
 }
 

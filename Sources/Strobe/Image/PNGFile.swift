@@ -12,8 +12,8 @@ public enum PNGColorType: Int, Sendable, Equatable, Codable {
     case rgba = 6
 }
 
-/// A decoded PNG: its pixels as RGB floats in [0, 1] (alpha dropped), its text chunks in file
-/// order, and what the file itself stored.
+/// A decoded PNG: its pixels as RGB floats in [0, 1], its alpha plane when it has one, its text
+/// chunks in file order, and what the file itself stored.
 public struct PNGFile: Sendable, Equatable {
     /// The pixels; 8-bit samples become `v / 255`, 16-bit samples `v / 65535`.
     public var image: RGBImage
@@ -25,6 +25,9 @@ public struct PNGFile: Sendable, Equatable {
     public var sourceColorType: PNGColorType
     /// Whether the file was Adam7-interlaced.
     public var interlaced: Bool
+    /// Opacity per pixel in [0, 1] (row-major, `width · height`), or nil when the file has
+    /// neither an alpha channel nor a tRNS chunk.
+    public var alpha: [Float]? = nil
 
     /// The text of the first chunk with `key`, if any.
     public func text(forKey key: String) -> String? {

@@ -57,16 +57,18 @@ extension Sampler {
         x + u * step.delta
     }
 
-    /// The sampling loop, the one the engine runs: from `noise`, for each step in order,
-    /// `x ← x + delta · velocity(x, step)`, then `afterStep(index)` (0-based), which may report
-    /// progress, yield, or throw to stop. Returns x₀.
+    /// The sampling loop, the one the engine runs: from `start`, for each step in order,
+    /// `x ← adjust(x + delta · velocity(x, step), step)`, then `afterStep(index)` (0-based),
+    /// which may report progress, yield, or throw to stop. Returns x₀. `adjust` (default: none)
+    /// lets an edit put its known region back after each step.
     public func run<E: Error>(
-        from noise: Tensor, velocity: (Tensor, SamplerStep) throws(E) -> Tensor,
+        from start: Tensor, velocity: (Tensor, SamplerStep) throws(E) -> Tensor,
+        adjust: (Tensor, SamplerStep) -> Tensor = { x, _ in x },
         afterStep: (Int) async throws(E) -> Void
     ) async throws(E) -> Tensor {
-        var x = noise
+        var x = start
         for (index, step) in schedule.enumerated() {
-            x = update(x, velocity: try velocity(x, step), step: step)
+            x = adjust(update(x, velocity: try velocity(x, step), step: step), step)
             try await afterStep(index)
         }
         return x

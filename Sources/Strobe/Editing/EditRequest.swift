@@ -1,0 +1,120 @@
+/// What to do with an image: modify it with a prompt, repaint a masked region, or reframe it to
+/// another aspect ratio (``StrobeEngine/edit(_:progress:)``).
+///
+/// ```swift
+/// let input = try InputImage.read(path: "lighthouse.png")
+/// var request = EditRequest(input: input, operation: .modify(strength: 0.6))
+/// request.config.prompt = "a lighthouse on the left at night"
+/// let result = try await engine.edit(request)
+/// ```
+public struct EditRequest: Sendable {
+    /// The image to start from.
+    public var input: InputImage
+    /// The edit.
+    public var operation: EditOperation
+    /// Prompt, seed, count, sampler, steps, threads, metadata and precision, as for text to
+    /// image. `size` sets the working size of a modification or inpainting (default: the
+    /// model's size for the input's nearest aspect ratio); `aspectRatio` is unused. An empty
+    /// prompt means: the prompt the input records when Strobe made it, else none
+    /// (unconditional); ``StrobeEngine/edit(_:progress:)`` reports which.
+    public var config: GenerationConfig
+
+    public init(input: InputImage, operation: EditOperation, config: GenerationConfig = GenerationConfig(prompt: "")) {
+        self.input = input
+        self.operation = operation
+        self.config = config
+    }
+}
+
+/// The three edits.
+public enum EditOperation: Sendable {
+    /// Start from the input at time `strength` ∈ [0, 1] and sample to 0: 0 returns the input, 1
+    /// ignores it. The flash sampler jumps over `linspace(strength, 0, k + 1)` with
+    /// `k = max(1, ⌈strength · steps⌉)` network calls (TVM's flow map takes any start time, so
+    /// strength is never snapped to the step grid); the full sampler likewise.
+    case modify(strength: Double)
+    /// Repaint where `mask` says (from time `strength`, default 1: from noise); elsewhere the
+    /// output equals the (fitted) input exactly.
+    case inpaint(mask: EditMask, strength: Double)
+    /// Extend the image to `ratio` (or an explicit `size`), the original placed at `anchor`
+    /// at its own size and kept unchanged; the new area is drawn from noise, the known region
+    /// blended in at every step.
+    case reframe(ratio: AspectRatio?, size: ImageSize?, anchor: Anchor)
+
+    /// The operation's name in metadata: `modify`, `inpaint` or `reframe`.
+    public var name: String {
+        switch self {
+        case .modify: "modify"
+        case .inpaint: "inpaint"
+        case .reframe: "reframe"
+        }
+    }
+}
+
+/// Where the original sits in a reframed image.
+public enum Anchor: String, CaseIterable, Codable, Sendable {
+    case center, left, right, top, bottom
+    case topLeft = "top-left", topRight = "top-right", bottomLeft = "bottom-left", bottomRight = "bottom-right"
+
+    /// The original's top-left corner on a `canvas` for an original of `size`.
+    func origin(of size: ImageSize, on canvas: ImageSize) -> (x: Int, y: Int) {
+        let (dx, dy) = (canvas.width - size.width, canvas.height - size.height)
+        let x: Int, y: Int
+        switch self {
+        case .left, .topLeft, .bottomLeft: x = 0
+        case .right, .topRight, .bottomRight: x = dx
+        default: x = dx / 2
+        }
+        switch self {
+        case .top, .topLeft, .topRight: y = 0
+        case .bottom, .bottomLeft, .bottomRight: y = dy
+        default: y = dy / 2
+        }
+        return (x, y)
+    }
+}
+
+/// Which pixels an inpainting may change: 1 = repaint, 0 = keep, in between = blend.
+///
+/// From a mask image, both conventions users bring: an image with alpha follows OpenAI's
+/// (transparent = edit: `1 − alpha`); an opaque image is white on black (its luminance: white =
+/// edit).
+public struct EditMask: Sendable, Equatable {
+    /// Width and height in pixels.
+    public let width: Int, height: Int
+    /// Row-major, `width · height`, in [0, 1].
+    public let values: [Float]
+
+    /// A mask from values (clamped to [0, 1]).
+    public init(width: Int, height: Int, values: [Float]) {
+        precondition(values.count == width * height, "EditMask: \(values.count) values for \(width)x\(height)")
+        self.width = width
+        self.height = height
+        self.values = values.map { $0.isNaN ? 0 : min(max($0, 0), 1) }
+    }
+
+    /// A mask read from an image (see the conventions above).
+    public init(image: InputImage) {
+        let picture = image.image
+        let plane = picture.width * picture.height
+        let values: [Float]
+        if let alpha = image.alpha {
+            values = alpha.map { 1 - $0 }
+        } else {
+            values = (0..<plane).map { i in
+                0.2126 * picture.pixels[i] + 0.7152 * picture.pixels[plane + i] + 0.0722 * picture.pixels[2 * plane + i]
+            }
+        }
+        self.init(width: picture.width, height: picture.height, values: values)
+    }
+
+    /// The mask resampled and cropped as ``RGBImage/fitted(to:)`` fits an image of its size;
+    /// values below 1/255 become 0, so that what the mask keeps stays exact.
+    func fitted(to size: ImageSize) -> EditMask {
+        let image = try! RGBImage(width: width, height: height, pixels: values + values + values)
+        let fitted = image.fitted(to: size)
+        let plane = size.width * size.height
+        return EditMask(width: size.width, height: size.height,
+                        values: fitted.pixels.prefix(plane).map { $0 < 1.0 / 255 ? 0 : $0 })
+    }
+}

@@ -1,0 +1,121 @@
+import StrobeTensor
+
+// Shape legend
+//   C   channels (3)     H, W   the working size in pixels
+
+/// An edit resolved for the sampling loop (``GenerationPlan/edit``): the known image, where and
+/// how much the sampler may change it, and the time sampling starts from.
+public struct EditSetup: Sendable {
+    /// `modify`, `inpaint` or `reframe`.
+    public let operation: String
+    /// The known image in the model's space, `2·pixel − 1`, `[C, H, W]`.
+    let known: Tensor
+    /// The known image's pixels (the fitted input, or the reframe canvas with the original placed).
+    let knownPixels: RGBImage
+    /// Per pixel `[H·W]`, how much the sampler's image replaces the known one after each step
+    /// (the mask feathered inwards); nil: everywhere (a modification).
+    let blend: [Float]?
+    /// Per pixel `[H·W]`, the final composite's weight of the generated image: 0 keeps the known
+    /// pixel exactly; nil: the generated image as it is.
+    let keep: [Float]?
+    /// The time sampling starts from: `(1 − t₀)·known + t₀·noise`.
+    public let startTime: Float
+    /// SHA-256 of the input file.
+    public let inputSHA256: String
+    /// Settings recorded in the metadata (`strength`, `anchor`, the mask's size).
+    public let settings: [String: String]
+    /// Where the prompt came from: `given`, `recorded in the input` or `none`.
+    public let promptSource: String
+
+    /// The starting point for `noise [B, C, H, W]`: `(1 − t₀)·known + t₀·noise`.
+    func start(noise: Tensor) -> Tensor {
+        let t0 = startTime, perImage = known.count
+        var x = noise
+        for i in 0..<x.storage.count { x.storage[i] = (1 - t0) * known.storage[i % perImage] + t0 * noise.storage[i] }
+        return x
+    }
+
+    /// After the step that landed on time `s`: the known region put back at its noise level,
+    /// `x ← b·x + (1 − b)·((1 − s)·known + s·noise)`.
+    func constrain(_ x: Tensor, noise: Tensor, s: Float) -> Tensor {
+        guard let blend else { return x }
+        let plane = blend.count
+        var out = x
+        let perImage = known.count
+        for i in 0..<out.storage.count {
+            let b = blend[i % plane]
+            if b == 1 { continue }
+            let k = known.storage[i % perImage]
+            out.storage[i] = b * x.storage[i] + (1 - b) * ((1 - s) * k + s * noise.storage[i])
+        }
+        return out
+    }
+
+    /// The final image: `keep·generated + (1 − keep)·known`, exact where `keep` is 0.
+    func composite(_ generated: RGBImage) -> RGBImage {
+        guard let keep else { return generated }
+        let plane = keep.count
+        var pixels = generated.pixels
+        for i in 0..<pixels.count {
+            let w = keep[i % plane]
+            pixels[i] = w == 0 ? knownPixels.pixels[i] : w * generated.pixels[i] + (1 - w) * knownPixels.pixels[i]
+        }
+        return try! RGBImage(width: generated.width, height: generated.height, pixels: pixels)
+    }
+
+    init(operation: String, knownPixels: RGBImage, mask: [Float]?, startTime: Float, inputSHA256: String,
+         settings: [String: String], promptSource: String, featherRadius: Int = 8) {
+        self.operation = operation
+        self.knownPixels = knownPixels
+        self.known = Tensor(shape: [3, knownPixels.height, knownPixels.width], storage: knownPixels.pixels.map { 2 * $0 - 1 })
+        self.keep = mask
+        self.blend = mask.map { Self.featherInwards($0, width: knownPixels.width, height: knownPixels.height, radius: featherRadius) }
+        self.startTime = startTime
+        self.inputSHA256 = inputSHA256
+        self.settings = settings
+        self.promptSource = promptSource
+    }
+
+    /// `mask · blur(mask)`: 0 wherever the mask is 0, ramping up over about `radius` pixels
+    /// inside it, so the sampler's image meets the known one without a seam.
+    static func featherInwards(_ mask: [Float], width: Int, height: Int, radius: Int) -> [Float] {
+        guard radius > 0 else { return mask }
+        var blurred = mask
+        for _ in 0..<2 {
+            blurred = boxBlur(blurred, width: width, height: height, radius: radius, horizontal: true)
+            blurred = boxBlur(blurred, width: width, height: height, radius: radius, horizontal: false)
+        }
+        return zip(mask, blurred).map { m, b in m == 0 ? 0 : min(1, m * min(1, 2 * b)) }
+    }
+
+    private static func boxBlur(_ x: [Float], width: Int, height: Int, radius: Int, horizontal: Bool) -> [Float] {
+        var out = x
+        let (lines, length) = horizontal ? (height, width) : (width, height)
+        for line in 0..<lines {
+            func index(_ i: Int) -> Int { horizontal ? line * width + i : i * width + line }
+            for i in 0..<length {
+                var sum: Float = 0
+                for j in (i - radius)...(i + radius) { sum += x[index(min(max(j, 0), length - 1))] }
+                out[index(i)] = sum / Float(2 * radius + 1)
+            }
+        }
+        return out
+    }
+}
+
+/// The sampler of an edit: `k` steps over `linspace(t₀, 0, k + 1)`, with the TVM gap (flash) or
+/// gap 0 (full).
+public struct PartialSampler: Sampler {
+    public let name: String
+    public let steps: Int
+    public let schedule: [SamplerStep]
+
+    /// `steps` (≥ 1) steps of `kind` from `start` ∈ [0, 1] to 0.
+    public init(kind: SamplerKind, steps: Int, from start: Float) {
+        precondition(steps >= 1 && start >= 0 && start <= 1, "PartialSampler: \(steps) steps from \(start)")
+        self.name = kind.rawValue
+        self.steps = steps
+        let grid = (0...steps).map { Float(Double(start) * Double(steps - $0) / Double(steps)) }
+        self.schedule = (0..<steps).map { SamplerStep(t: grid[$0], s: grid[$0 + 1], jump: kind == .flash) }
+    }
+}

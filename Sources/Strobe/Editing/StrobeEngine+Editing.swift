@@ -1,0 +1,122 @@
+import Foundation
+import StrobeTensor
+
+extension StrobeEngine {
+    /// Checks an edit and resolves it into a plan (see ``edit(_:progress:)``).
+    /// - Throws: ``PipelineError/invalidEdit(reason:)`` for a strength outside [0, 1] (or NaN),
+    ///   a mask whose size differs from the input's, a reframe to the ratio the image already
+    ///   has or to a canvas that cannot hold it; and every error of ``plan(_:)``.
+    public func plan(_ request: EditRequest) throws(PipelineError) -> GenerationPlan {
+        var config = request.config
+        let input = request.input
+        var promptSource = "given"
+        if config.prompt.isEmpty {
+            if let recorded = input.recordedPrompt, !recorded.isEmpty {
+                config.prompt = recorded
+                promptSource = "recorded in the input"
+            } else {
+                promptSource = "none"
+            }
+        }
+        let steps = config.steps ?? config.sampler.defaultSteps(metadata.samplerDefaults)
+        let p = patchSize
+        var settings: [String: String] = [:]
+        let setup: EditSetup, sampler: any Sampler
+
+        switch request.operation {
+        case let .modify(strength), let .inpaint(_, strength):
+            guard strength.isFinite, (0...1).contains(strength) else {
+                throw .invalidEdit(reason: "strength \(strength) is outside [0, 1]")
+            }
+            let size = config.size ?? self.size(of: AspectRatio.nearest(width: input.image.width, height: input.image.height))
+            config.size = size
+            let known = input.image.fitted(to: size)
+            var mask: [Float]?
+            if case let .inpaint(editMask, _) = request.operation {
+                guard editMask.width == input.image.width, editMask.height == input.image.height else {
+                    throw .invalidEdit(reason: "the mask is \(editMask.width)x\(editMask.height), the image "
+                        + "\(input.image.width)x\(input.image.height): they must be the same size")
+                }
+                mask = editMask.fitted(to: size).values
+                settings["mask"] = "\(editMask.width)x\(editMask.height)"
+            }
+            settings["strength"] = String(strength)
+            let calls = max(1, Int((strength * Double(steps)).rounded(.up)))
+            _ = try config.sampler.sampler(steps: steps)  // the step count's own check
+            sampler = PartialSampler(kind: config.sampler, steps: calls, from: Float(strength))
+            // Strength 0 returns the input: one call is made (at least one always is), and the
+            // composite keeps every pixel.
+            let keep = strength == 0 ? [Float](repeating: 0, count: size.width * size.height) : mask
+            setup = EditSetup(
+                operation: request.operation.name, knownPixels: known, mask: keep, startTime: Float(strength),
+                inputSHA256: input.sha256, settings: settings, promptSource: promptSource)
+
+        case let .reframe(ratio, explicitSize, anchor):
+            // The original at its own size when the model can take it, else fitted to the
+            // model's size for its nearest ratio.
+            var original = input.image
+            if original.width % p != 0 || original.height % p != 0 || original.width > GenerationConfig.maxSide
+                || original.height > GenerationConfig.maxSide {
+                original = original.fitted(to: self.size(of: AspectRatio.nearest(width: original.width, height: original.height)))
+            }
+            let (w, h) = (original.width, original.height)
+            let canvas: ImageSize
+            if let explicitSize {
+                canvas = explicitSize
+            } else {
+                let target = ratio ?? config.aspectRatio
+                let r = target.ratio, current = Double(w) / Double(h)
+                guard abs(log(r / current)) > 0.01 else {
+                    throw .invalidEdit(reason: "the image is \(w)x\(h), already \(target.rawValue): nothing to reframe "
+                        + "(choose another ratio, or --size)")
+                }
+                func up(_ v: Double) -> Int { Int((v / Double(p)).rounded(.up)) * p }
+                canvas = r > current ? ImageSize(width: max(w, up(Double(h) * r)), height: h)
+                                     : ImageSize(width: w, height: max(h, up(Double(w) / r)))
+            }
+            guard canvas.width >= w, canvas.height >= h, canvas != ImageSize(width: w, height: h) else {
+                throw .invalidEdit(reason: "a \(canvas) canvas cannot extend a \(w)x\(h) image")
+            }
+            config.size = canvas
+            let (ox, oy) = anchor.origin(of: ImageSize(width: w, height: h), on: canvas)
+            // The new area starts from the nearest edge pixels of the original.
+            var pixels = [Float](repeating: 0, count: 3 * canvas.width * canvas.height)
+            var mask = [Float](repeating: 1, count: canvas.width * canvas.height)
+            for y in 0..<canvas.height {
+                for x in 0..<canvas.width {
+                    let sx = min(max(x - ox, 0), w - 1), sy = min(max(y - oy, 0), h - 1)
+                    let inside = x - ox == sx && y - oy == sy
+                    if inside { mask[y * canvas.width + x] = 0 }
+                    for c in 0..<3 { pixels[(c * canvas.height + y) * canvas.width + x] = original[c, sy, sx] }
+                }
+            }
+            settings["anchor"] = anchor.rawValue
+            settings["original"] = "\(w)x\(h)"
+            _ = try config.sampler.sampler(steps: steps)
+            sampler = PartialSampler(kind: config.sampler, steps: steps, from: 1)
+            setup = EditSetup(
+                operation: request.operation.name,
+                knownPixels: try! RGBImage(width: canvas.width, height: canvas.height, pixels: pixels), mask: mask,
+                startTime: 1, inputSHA256: input.sha256, settings: settings, promptSource: promptSource)
+        }
+        var plan = try plan(config)
+        plan.sampler = sampler
+        plan.edit = setup
+        return plan
+    }
+
+    /// Modifies, inpaints or reframes an image (``EditRequest``), with the same sampler,
+    /// progress, cancellation and metadata as ``generate(_:progress:)-(GenerationConfig,_)``.
+    ///
+    /// Sizes: a modification or inpainting works at `config.size`, else at the model's size for
+    /// the input's nearest aspect ratio; the input is scaled to cover that size and centre-cropped
+    /// (stb_image_resize). A reframe keeps the original at its own size (fitted as above when
+    /// the model cannot take that size) on a canvas of the target ratio that contains it.
+    /// Inpainting and reframing blend the known region back after every step (the mask feathered
+    /// inwards) and composite it at the end, so outside the mask the output equals the (fitted)
+    /// input exactly. The images' metadata records the operation, the input's SHA-256 and the
+    /// settings.
+    public func edit(_ request: EditRequest, progress: ProgressHandler? = nil) async throws(PipelineError) -> GenerationResult {
+        try await generate(plan(request), progress: progress)
+    }
+}

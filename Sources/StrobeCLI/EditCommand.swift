@@ -1,0 +1,180 @@
+import ArgumentParser
+import Foundation
+import Strobe
+
+/// Options `edit` and `reframe` share with `generate`.
+struct EditOptions: ParsableArguments {
+    @Option(name: .shortAndLong, help: "Output PNG path (names with several images as for generate).")
+    var output: String?
+
+    @Option(name: .shortAndLong, parsing: .unconditional, help: "Seed (absent or negative: random, and printed).")
+    var seed: String?
+
+    @Option(help: "Sampler: flash (TVM) or full (Euler).")
+    var sampler: SamplerKind = .flash
+
+    @Option(parsing: .unconditional, help: "Steps of the whole schedule (default: the model's); an edit runs its part.")
+    var steps: Int?
+
+    @Option(parsing: .unconditional, help: "Number of images, with consecutive seeds (1-256).")
+    var count: Int = 1
+
+    @Option(name: .shortAndLong, parsing: .unconditional, help: "Threads (default: all cores).")
+    var threads: Int?
+
+    @Option(help: ArgumentHelp("Matrix products in fp32 (default) or bf16 (CPUs with AVX512_BF16).", valueName: "fp32|bf16"))
+    var precision: Precision = .fp32
+
+    @Option(help: "Model weights file, or a model name (see `strobe models`).")
+    var model: String?
+
+    @Flag(name: .customLong("no-metadata"), help: "Leave the prompt and settings out of the PNG.")
+    var noMetadata = false
+
+    @Flag(help: "Replace existing files.")
+    var overwrite = false
+
+    @Flag(help: "Print per-stage timings to stderr.")
+    var timings = false
+
+    @Flag(name: .shortAndLong, help: "Print nothing but errors.")
+    var quiet = false
+
+    func validate() throws {
+        if let steps, !sampler.stepRange.contains(steps) {
+            throw ValidationError("--steps \(steps) is out of range for the \(sampler.rawValue) sampler "
+                + "(\(sampler.stepRange.lowerBound)...\(sampler.stepRange.upperBound))")
+        }
+        if !GenerationConfig.countRange.contains(count) {
+            throw ValidationError("--count \(count) is out of range (\(GenerationConfig.countRange))")
+        }
+        if let threads, !GenerationConfig.threadRange.contains(threads) {
+            throw ValidationError("--threads \(threads) is out of range (\(GenerationConfig.threadRange))")
+        }
+        if let seed, Int64(seed) == nil, UInt64(seed) == nil { throw ValidationError("--seed '\(seed)' is not an integer") }
+        try checkPrecision(precision)
+    }
+
+    /// Reads the input (and mask), plans the edit, runs it and writes the images.
+    func run(image: String, prompt: String?, size: ImageSize? = nil, operation: (InputImage) throws -> EditOperation) async throws {
+        Interrupt.install()
+        let chosen: UInt64
+        var random = false
+        if let seed, let value = UInt64(seed) { chosen = value } else { chosen = UInt64.random(in: 0..<(1 << 32)); random = true }
+        let paths = OutputNames.paths(output: output, seeds: TorchGenerator.batchSeeds(base: chosen, count: count))
+        do { try OutputNames.check(paths, overwrite: overwrite) } catch { throw fail(error.description) }
+        let input: InputImage
+        do { input = try InputImage.read(path: image) } catch { throw fail("\(image): \(error.description)") }
+        let request = EditRequest(
+            input: input, operation: try operation(input),
+            config: GenerationConfig(prompt: prompt ?? "", size: size, seed: chosen, sampler: sampler, steps: steps, count: count,
+                                     threads: threads, includeMetadata: !noMetadata, precision: precision))
+        let engine = try loadEngine(try locateModel(model))
+        try stopIfInterrupted()
+        if let threads { Parallel.threads = threads }
+        let plan: GenerationPlan
+        do { plan = try engine.plan(request) } catch { throw fail(error.description) }
+        if random && !quiet { printError("strobe: random seed \(chosen)") }
+        if !quiet, let edit = plan.edit, edit.promptSource != "given" {
+            printError(edit.promptSource == "none"
+                ? "strobe: no prompt given and none recorded in the image: \(edit.operation) without a prompt"
+                : "strobe: using the prompt recorded in the image: \(plan.prompt)")
+        }
+        try await runAndWrite(plan: plan, paths: paths, overwrite: overwrite, quiet: quiet, timings: timings) {
+            (progress) async throws(PipelineError) -> GenerationResult in
+            try await engine.generate(plan, progress: progress)
+        }
+    }
+}
+
+/// `strobe edit IMAGE [PROMPT] --strength S [--mask MASK]`.
+struct Edit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Modify an image with a prompt, or repaint a masked region of it.",
+        discussion: """
+            IMAGE is a PNG (any bit depth, palette, grey, alpha, interlaced) or a JPEG (baseline, progressive, grey, \
+            CMYK; EXIF orientation honoured). It is scaled to cover the model's size for its nearest aspect ratio \
+            and centre-cropped (or to --size). --strength 0 returns the image, 1 ignores it; the sampler runs \
+            ceil(strength x steps) network calls (at least one) from that time, never snapped to the step grid. \
+            With --mask, only the masked pixels change and the rest equals the (fitted) input exactly: a mask with \
+            alpha edits where it is transparent (OpenAI's convention), an opaque mask where it is white. \
+            The PNG metadata records the operation, the input's SHA-256 and the settings.
+            """)
+
+    @Argument(help: "The image to edit.")
+    var image: String
+
+    @Argument(help: "The prompt (default: the one the image records when Strobe made it).")
+    var prompt: String?
+
+    @Option(help: "How far from the input, 0...1 (default 0.6; with --mask, 1).")
+    var strength: Double?
+
+    @Option(help: "A mask image of the same size: what to repaint.")
+    var mask: String?
+
+    @Option(help: ArgumentHelp("The working size instead of the model's size for the image's ratio.", valueName: "WxH"))
+    var size: ImageSize?
+
+    @OptionGroup var options: EditOptions
+
+    func validate() throws {
+        if let strength, !(strength.isFinite && (0...1).contains(strength)) {
+            throw ValidationError("--strength \(strength) must be a number in [0, 1]")
+        }
+    }
+
+    func run() async throws {
+        try await options.run(image: image, prompt: prompt, size: size) { _ in
+            if let mask {
+                let maskImage: InputImage
+                do { maskImage = try InputImage.read(path: mask) } catch {
+                    throw fail("mask \(mask): \(error)")
+                }
+                return .inpaint(mask: EditMask(image: maskImage), strength: strength ?? 1)
+            }
+            return .modify(strength: strength ?? 0.6)
+        }
+    }
+}
+
+/// `strobe reframe IMAGE --aspect-ratio R [PROMPT] [--anchor A]`.
+struct Reframe: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Extend an image to another aspect ratio, drawing what lies outside it.",
+        discussion: """
+            The original keeps its pixels and its size (an image whose sides are not multiples of the model's patch \
+            is first fitted to the model's size for its nearest ratio) on a canvas of the new ratio; the new area is \
+            drawn from noise with the original blended in at every step. Without a prompt, the prompt the image \
+            records (when Strobe made it) is used, else none. Reframing to the ratio the image already has is an error.
+            """)
+
+    @Argument(help: "The image to reframe.")
+    var image: String
+
+    @Argument(help: "The prompt (default: the one the image records when Strobe made it).")
+    var prompt: String?
+
+    @Option(name: .customLong("aspect-ratio"), help: ArgumentHelp("The new aspect ratio.", valueName: "W:H"))
+    var aspectRatio: AspectRatio?
+
+    @Option(help: ArgumentHelp("An explicit canvas size instead of a ratio.", valueName: "WxH"))
+    var size: ImageSize?
+
+    @Option(help: ArgumentHelp("Where the original sits: \(Anchor.allCases.map(\.rawValue).joined(separator: ", ")).",
+                               valueName: "anchor"))
+    var anchor: Anchor = .center
+
+    @OptionGroup var options: EditOptions
+
+    func validate() throws {
+        if aspectRatio == nil && size == nil { throw ValidationError("give --aspect-ratio or --size") }
+        if aspectRatio != nil && size != nil { throw ValidationError("give --aspect-ratio or --size, not both") }
+    }
+
+    func run() async throws {
+        try await options.run(image: image, prompt: prompt) { _ in .reframe(ratio: aspectRatio, size: size, anchor: anchor) }
+    }
+}
+
+extension Anchor: ExpressibleByArgument {}
