@@ -27,5 +27,8 @@ let package = Package(
         // The PNG reader: libpng through the C shim, then the Swift conversion.
         .executableTarget(
             name: "FuzzPNG", dependencies: [.product(name: "Strobe", package: strobe)]),
+        // The images edit and reframe read: JPEG (libjpeg-turbo) or PNG, orientation, fitting.
+        .executableTarget(
+            name: "FuzzJPEG", dependencies: [.product(name: "Strobe", package: strobe)]),
     ]
 )

@@ -25,6 +25,8 @@ public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible {
     case encodingFailed(String)
     /// The bytes are not a PNG libpng can read (corrupt, truncated, too large); its message.
     case decodingFailed(String)
+    /// An input image (``InputImage``) that cannot be used: not PNG or JPEG, damaged, too large.
+    case unusableInput(String)
     /// The directory that should hold the file does not exist.
     case directoryMissing(path: String)
     /// A component of the directory path is a file, not a directory.
@@ -57,6 +59,8 @@ public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible {
             return "invalid PNG text for key \"\(key)\": \(reason)"
         case let .encodingFailed(message):
             return "PNG encoding failed: \(message)"
+        case let .unusableInput(message):
+            return message
         case let .decodingFailed(message):
             return "PNG decoding failed: \(message)"
         case let .directoryMissing(path):

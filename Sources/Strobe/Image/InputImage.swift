@@ -37,28 +37,29 @@ public struct InputImage: Sendable {
     }
 
     /// Decodes PNG or JPEG bytes, told apart by their signature.
-    /// - Throws: ``ImageError/decodingFailed(_:)`` for anything else, a damaged or truncated
+    /// - Throws: ``ImageError/unusableInput(_:)`` for anything else, a damaged or truncated
     ///   file, a zero side, or more than ``maxPixels`` pixels (named with the limit).
-    public static func decode(_ bytes: [UInt8]) throws(ImageError) -> InputImage {
+    public static func decode(_ bytes: [UInt8], maxPixels: Int = InputImage.maxPixels) throws(ImageError) -> InputImage {
         let digest = SHA256.hash(bytes).hex
         if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) {
             let file: PNGFile
             do {
                 file = try PNGCodec.decode(bytes, maxPixels: maxPixels)
             } catch {
-                throw .decodingFailed("not a usable PNG: \(error.description)\(limitNote(error.description))")
+                let reason = error.description.replacingOccurrences(of: "PNG decoding failed: ", with: "")
+                throw .unusableInput("not a usable PNG: \(reason)\(limitNote(reason, maxPixels))")
             }
             return InputImage(image: file.image, alpha: file.alpha, format: "png", sha256: digest,
                               recordedPrompt: recordedPrompt(file))
         }
         if bytes.starts(with: [0xFF, 0xD8, 0xFF]) {
-            return try decodeJPEG(bytes, sha256: digest)
+            return try decodeJPEG(bytes, sha256: digest, maxPixels: maxPixels)
         }
-        throw .decodingFailed("not an image Strobe reads (PNG or JPEG)")
+        throw .unusableInput("not an image Strobe reads (PNG or JPEG)")
     }
 
-    private static func limitNote(_ message: String) -> String {
-        message.contains("too many pixels") ? " (the limit is \(maxPixels) pixels)" : ""
+    private static func limitNote(_ message: String, _ limit: Int) -> String {
+        message.contains("too many pixels") ? " (the limit is \(limit) pixels)" : ""
     }
 
     /// The prompt of a Strobe-made PNG: its `strobe` JSON chunk's, else the first line of its
@@ -75,7 +76,7 @@ public struct InputImage: Sendable {
         return nil
     }
 
-    private static func decodeJPEG(_ bytes: [UInt8], sha256: String) throws(ImageError) -> InputImage {
+    private static func decodeJPEG(_ bytes: [UInt8], sha256: String, maxPixels: Int) throws(ImageError) -> InputImage {
         var message = [CChar](repeating: 0, count: 512)
         var handle: OpaquePointer?
         let status = bytes.withUnsafeBufferPointer { data in
@@ -84,9 +85,9 @@ public struct InputImage: Sendable {
         guard status == Int32(STROBE_IMAGE_OK), let handle else {
             let reason = String(cArray: message)
             if status == Int32(STROBE_IMAGE_TOO_LARGE) {
-                throw .decodingFailed("JPEG of \(reason) (the limit is \(maxPixels) pixels)")
+                throw .unusableInput("JPEG of \(reason) (the limit is \(maxPixels) pixels)")
             }
-            throw .decodingFailed("not a usable JPEG: \(reason)")
+            throw .unusableInput("not a usable JPEG: \(reason)")
         }
         defer { strobe_jpeg_image_free(handle) }
         let (width, height) = (Int(strobe_jpeg_image_width(handle)), Int(strobe_jpeg_image_height(handle)))

@@ -1,0 +1,190 @@
+import Foundation
+import Testing
+@testable import Strobe
+
+/// Inputs users bring (Fixtures/images, made by strobe_tools.make_image_fixtures) and the three
+/// edits: modify, inpaint, reframe.
+@Suite struct InputImageTests {
+    static let directory = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("images")
+    static func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+    static func read(_ name: String) throws -> InputImage { try InputImage.read(path: path(name)) }
+
+    /// Mean and largest absolute difference of two images' samples, in 8-bit steps.
+    static func difference(_ a: RGBImage, _ b: RGBImage) -> (mean: Double, max: Double) {
+        let d = zip(a.pixels, b.pixels).map { Double(abs($0 - $1)) * 255 }
+        return (d.reduce(0, +) / Double(d.count), d.max() ?? 0)
+    }
+
+    @Test("JPEGs of every kind decode to the pattern within JPEG's error", arguments: ["baseline.jpg", "progressive.jpg", "cmyk.jpg", "exif6.jpg"])
+    func jpegs(name: String) throws {
+        let pattern = try Self.read("pattern.png")
+        let input = try Self.read(name)
+        #expect(input.format == "jpeg")
+        #expect(input.image.width == 24 && input.image.height == 16, "\(name): \(input.image.width)x\(input.image.height)")
+        let (mean, worst) = Self.difference(input.image, pattern.image)
+        #expect(mean < 3 && worst < 24, "\(name): mean \(mean), max \(worst) (8-bit steps)")
+    }
+
+    @Test func greyJPEG() throws {
+        let (mean, _) = Self.difference(try Self.read("grey.jpg").image, try Self.read("grey.png").image)
+        #expect(mean < 3)
+    }
+
+    @Test("the EXIF orientation is what turns exif6.jpg upright")
+    func orientation() throws {
+        let input = try Self.read("exif6.jpg")
+        // Stored 16x24 (turned), shown 24x16: without the orientation the sides would swap.
+        #expect(input.image.width == 24 && input.image.height == 16)
+        let pattern = try Self.read("pattern.png").image
+        #expect(Self.difference(input.image, pattern).mean < 3)
+        #expect(Self.difference(input.image.oriented(exif: 3), pattern).mean > 20)
+    }
+
+    @Test("alpha from RGBA, grey + alpha and a palette's tRNS; none from opaque files")
+    func alpha() throws {
+        let rgba = try Self.read("rgba.png")
+        let alpha = try #require(rgba.alpha)
+        #expect(alpha[0] == 0 && abs(alpha[23] - 230 / 255) < 1e-6)
+        #expect(try Self.read("grey-alpha.png").alpha?[5] == Float(50) / 255)
+        #expect(try Self.read("palette-trns.png").alpha?.contains(0) == true)
+        #expect(try Self.read("pattern.png").alpha == nil)
+    }
+
+    @Test("both mask conventions mark the same square")
+    func maskConventions() throws {
+        let transparent = EditMask(image: try Self.read("mask-alpha.png"))
+        let white = EditMask(image: try Self.read("mask-white.png"))
+        #expect(transparent == white)
+        #expect(transparent.values.filter { $0 == 1 }.count == 64 && transparent.values.filter { $0 == 0 }.count == 24 * 16 - 64)
+    }
+
+    @Test("bad files: each a clear error, the limit named, nothing decoded past the header")
+    func badFiles() throws {
+        #expect(throws: ImageError.self) { try Self.read("truncated.jpg") }
+        do {
+            _ = try Self.read("huge-header.jpg")
+            Issue.record("a 50,000 x 50,000 header was decoded")
+        } catch {
+            let message = "\(error)"
+            #expect(message.contains("50000x50000") && message.contains("\(InputImage.maxPixels)"), "\(message)")
+        }
+        for bytes: [UInt8] in [[], Array("not an image at all".utf8), [0xFF, 0xD8, 0xFF], [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]] {
+            #expect(throws: ImageError.self) { try InputImage.decode(bytes) }
+        }
+        do {
+            _ = try InputImage.decode(Array("GIF89a".utf8))
+        } catch {
+            #expect("\(error)".contains("PNG or JPEG"))
+        }
+    }
+
+    @Test("fitting covers the size and crops the centre; the nearest ratio is chosen by its logarithm")
+    func fitting() throws {
+        let pattern = try Self.read("pattern.png").image
+        let fitted = pattern.fitted(to: ImageSize(width: 16, height: 16))
+        #expect(fitted.width == 16 && fitted.height == 16)
+        // A centre crop of an unscaled image keeps its pixels.
+        #expect(fitted.pixels == pattern.cropped(x: 4, y: 0, size: ImageSize(width: 16, height: 16)).pixels)
+        #expect(AspectRatio.nearest(width: 1920, height: 1080) == .landscape16x9)
+        #expect(AspectRatio.nearest(width: 1000, height: 1000) == .square)
+        #expect(AspectRatio.nearest(width: 24, height: 16) == .landscape3x2)
+        let up = pattern.resized(to: ImageSize(width: 48, height: 32))
+        #expect(up.width == 48 && Self.difference(up.resized(to: ImageSize(width: 24, height: 16)), pattern).mean < 2)
+    }
+}
+
+@Suite struct EditingTests {
+    static let engine: StrobeEngine = try! StrobeEngine(modelPath: DefaultModelTests.modelPath)
+
+    /// A Strobe-made image of the default model (its metadata records the prompt).
+    static func made(_ prompt: String = "a lighthouse on the left at noon, calm sea", seed: UInt64 = 3) async throws -> InputImage {
+        let result = try await engine.generate(GenerationConfig(prompt: prompt, seed: seed))
+        return try InputImage.decode(result.images[0].png)
+    }
+
+    static func distance(_ a: RGBImage, _ b: RGBImage) -> Double {
+        (zip(a.pixels, b.pixels).map { Double(($0 - $1) * ($0 - $1)) }.reduce(0, +) / Double(a.pixels.count)).squareRoot()
+    }
+
+    @Test("modify: calls = ceil(strength x steps), the schedule starts at the strength itself, 0 returns the input")
+    func modifySchedule() async throws {
+        let input = try await Self.made()
+        for (strength, calls) in [(0.0, 1), (0.3, 2), (0.55, 3), (1.0, 4)] {
+            var request = EditRequest(input: input, operation: .modify(strength: strength))
+            request.config.seed = 1
+            let plan = try Self.engine.plan(request)
+            #expect(plan.steps == calls, "strength \(strength)")
+            #expect(plan.sampler.schedule.first?.t == Float(strength) && plan.sampler.schedule.last?.s == 0)
+            if strength == 0 {
+                let result = try await Self.engine.generate(plan)
+                #expect(result.images[0].image.pixels == input.image.pixels, "strength 0 returns the input")
+            }
+        }
+    }
+
+    @Test("modify: the distance to the input rises with strength")
+    func modifyDistance() async throws {
+        let input = try await Self.made()
+        var distances: [Double] = []
+        for strength in [0.2, 0.6, 1.0] {
+            var request = EditRequest(input: input, operation: .modify(strength: strength),
+                                      config: GenerationConfig(prompt: "a lighthouse on the left at night", seed: 11))
+            request.config.steps = 4
+            distances.append(Self.distance(try await Self.engine.edit(request).images[0].image, input.image))
+        }
+        #expect(distances[0] < distances[1] && distances[1] < distances[2], "\(distances)")
+    }
+
+    @Test("inpaint: outside the mask the PNG's pixels equal the input's, inside they change; metadata records the edit")
+    func inpaint() async throws {
+        let input = try await Self.made()
+        let (w, h) = (input.image.width, input.image.height)
+        let values = (0..<(w * h)).map { i -> Float in (i % w) >= 150 && (i % w) < 230 && i / w >= 30 && i / w < 110 ? 1 : 0 }
+        let request = EditRequest(input: input, operation: .inpaint(mask: EditMask(width: w, height: h, values: values), strength: 1),
+                                  config: GenerationConfig(prompt: "a red hot-air balloon on the right", seed: 5))
+        let result = try await Self.engine.edit(request)
+        let out = try PNGCodec.decode(result.images[0].png).image
+        let inputPixels = input.image.pixels
+        var changedInside = 0
+        for i in 0..<(w * h) {
+            for c in 0..<3 {
+                let k = c * w * h + i
+                if values[i] == 0 { #expect(out.pixels[k] == inputPixels[k]) } else if out.pixels[k] != inputPixels[k] { changedInside += 1 }
+            }
+        }
+        #expect(changedInside > 80 * 80 * 3 / 2)
+        let json = try #require(try PNGCodec.decode(result.images[0].png).text(forKey: "strobe"))
+        #expect(json.contains("\"operation\":\"inpaint\"") && json.contains(input.sha256) && json.contains("\"mask\":\"256x256\""), "\(json)")
+    }
+
+    @Test("reframe: the original unchanged at its anchor on a canvas of the new ratio, the recorded prompt used",
+          arguments: [(AspectRatio.landscape21x9, Anchor.center), (.portrait9x16, .top), (.landscape16x9, .left)])
+    func reframe(ratio: AspectRatio, anchor: Anchor) async throws {
+        let input = try await Self.made()
+        let request = EditRequest(input: input, operation: .reframe(ratio: ratio, size: nil, anchor: anchor),
+                                  config: GenerationConfig(prompt: "", seed: 2))
+        let plan = try Self.engine.plan(request)
+        #expect(plan.prompt == "a lighthouse on the left at noon, calm sea" && plan.edit?.promptSource == "recorded in the input")
+        let size = plan.size
+        #expect(abs(Double(size.width) / Double(size.height) - ratio.ratio) < 0.1 && size.width >= 256 && size.height >= 256)
+        let out = try await Self.engine.generate(plan).images[0].image
+        let origin = anchor.origin(of: ImageSize(width: 256, height: 256), on: size)
+        #expect(out.cropped(x: origin.x, y: origin.y, size: ImageSize(width: 256, height: 256)).pixels == input.image.pixels)
+    }
+
+    @Test("edits that cannot be done are refused before any work")
+    func refused() async throws {
+        let input = try await Self.made()
+        for strength in [-0.1, 1.5, .nan, .infinity] {
+            #expect(throws: PipelineError.self) { try Self.engine.plan(EditRequest(input: input, operation: .modify(strength: strength))) }
+        }
+        let small = EditMask(width: 8, height: 8, values: [Float](repeating: 1, count: 64))
+        #expect(throws: PipelineError.self) { try Self.engine.plan(EditRequest(input: input, operation: .inpaint(mask: small, strength: 1))) }
+        do {
+            _ = try Self.engine.plan(EditRequest(input: input, operation: .reframe(ratio: .square, size: nil, anchor: .center)))
+            Issue.record("reframing a 1:1 image to 1:1 was accepted")
+        } catch {
+            #expect("\(error)".contains("already 1:1"), "\(error)")
+        }
+    }
+}
