@@ -1,30 +1,52 @@
 import Foundation
 import Strobe
 
-/// A sampler and step count that `strobe bench` measures, named `<sampler>_<steps>`
-/// (`flash_4`, `full_100`).
+/// What `strobe bench` measures: a sampler and step count, named `<sampler>_<steps>`
+/// (`flash_4`, `full_100`), for text to image or, with a prefix, an edit of a Strobe-made image:
+/// `edit_flash_4` modifies it at strength 0.6 (so ⌈0.6 · 4⌉ = 3 calls), `reframe_flash_4`
+/// extends it from 1:1 to 21:9 (and is compared with text to image at the same size).
 public struct BenchMode: Hashable, Sendable, CustomStringConvertible {
+    /// What a timed run does.
+    public enum Operation: String, Sendable, Hashable {
+        case generate, edit, reframe
+    }
+
     /// The sampler.
     public let sampler: SamplerKind
-    /// Steps (network calls per image).
+    /// Steps of the schedule (an edit runs its part).
     public let steps: Int
+    /// Text to image, or an edit.
+    public let operation: Operation
 
-    public init(_ sampler: SamplerKind, steps: Int) {
+    /// The strength of `edit_` modes.
+    public static let editStrength = 0.6
+    /// The ratio `reframe_` modes extend a 1:1 image to.
+    public static let reframeRatio = AspectRatio.landscape21x9
+
+    public init(_ sampler: SamplerKind, steps: Int, operation: Operation = .generate) {
         self.sampler = sampler
         self.steps = steps
+        self.operation = operation
     }
 
-    /// Parses `<sampler>_<steps>` (`flash_4`, `full_100`); nil for anything else, or for a step
-    /// count outside the sampler's range.
+    /// Parses `[edit_|reframe_]<sampler>_<steps>` (`flash_4`, `full_100`, `edit_flash_4`); nil
+    /// for anything else, or for a step count outside the sampler's range.
     public init?(parsing text: String) {
-        let parts = text.split(separator: "_", omittingEmptySubsequences: false)
-        guard parts.count == 2, let sampler = SamplerKind(rawValue: String(parts[0])),
+        var parts = text.split(separator: "_", omittingEmptySubsequences: false).map(String.init)
+        var operation = Operation.generate
+        if parts.count == 3, let op = Operation(rawValue: parts[0]), op != .generate {
+            operation = op
+            parts.removeFirst()
+        }
+        guard parts.count == 2, let sampler = SamplerKind(rawValue: parts[0]),
               let steps = Int(parts[1]), sampler.stepRange.contains(steps) else { return nil }
-        self.init(sampler, steps: steps)
+        self.init(sampler, steps: steps, operation: operation)
     }
 
-    /// `<sampler>_<steps>`: the mode's key in the report.
-    public var name: String { "\(sampler.rawValue)_\(steps)" }
+    /// `[edit_|reframe_]<sampler>_<steps>`: the mode's key in the report.
+    public var name: String {
+        (operation == .generate ? "" : "\(operation.rawValue)_") + "\(sampler.rawValue)_\(steps)"
+    }
     public var description: String { name }
 
     /// What `strobe bench` measures by default: flash at 1, 2, 4 and 8 steps, full at 100.

@@ -31,6 +31,7 @@ public struct BenchRunner: Sendable {
         var modes: [Report.ModeResult] = []
         var firstImages: [String: [UInt8]] = [:]
         var comparisons: [Report.PrecisionComparison] = []
+        var reframeCosts: [Report.ReframeCost] = []
         for mode in settings.modes {
             let (result, png, images) = try await measure(mode, precision: settings.precision)
             modes.append(result)
@@ -38,6 +39,21 @@ public struct BenchRunner: Sendable {
             log(String(format: "%@: median %.1f ms, min %.1f ms over %d runs (%@)", mode.name,
                        result.medianMilliseconds, result.minMilliseconds, result.runMilliseconds.count,
                        settings.precision.rawValue))
+            if mode.operation == .reframe, let canvas = result.size {
+                // Text to image at the reframe's size, same sampler, steps and inputs: the cost ratio.
+                var times: [Double] = []
+                for index in 0..<settings.runs(for: mode) {
+                    let (prompt, seed) = settings.input(index)
+                    times.append(try await generate(
+                        on: engine, BenchMode(mode.sampler, steps: mode.steps), prompt: prompt, seed: seed, size: canvas).1)
+                }
+                let cost = Report.ReframeCost(
+                    mode: mode, size: canvas, reframeMilliseconds: result.medianMilliseconds,
+                    generateMilliseconds: Statistics.median(times) ?? 0)
+                reframeCosts.append(cost)
+                log(String(format: "%@: %.1f ms; text to image at %@: %.1f ms (%.2fx)", mode.name, cost.reframeMilliseconds,
+                           "\(canvas)", cost.generateMilliseconds, cost.ratio))
+            }
             if settings.precision != .fp32 {
                 // The same runs in fp32, in the same process: the speed-up and each image's PSNR.
                 let (reference, _, referenceImages) = try await measure(mode, precision: .fp32)
@@ -71,7 +87,8 @@ public struct BenchRunner: Sendable {
             do { lengths.append(try engine.tokenize(prompt).count) } catch { throw .pipeline(error) }
         }
         let textLength = lengths.sorted()[lengths.count / 2]
-        let calls = modes.flatMap(\.allCallMilliseconds)
+        // The denoiser's rate from text-to-image modes only: edits run at other sizes.
+        let calls = modes.filter { $0.mode.operation == .generate }.flatMap(\.allCallMilliseconds)
         var denoiser: Report.DenoiserRate?
         if let median = Statistics.median(calls) {
             denoiser = Report.DenoiserRate(
@@ -108,21 +125,49 @@ public struct BenchRunner: Sendable {
         report.precision = settings.precision
         report.precisionComparisons = comparisons
         report.lowPrecisionProducts = lowPrecisionProducts
+        report.reframeCosts = reframeCosts
         return report
     }
 
     /// One generation of `count` images; returns the result and its end-to-end time.
     func generate(
         on engine: StrobeEngine, _ mode: BenchMode, prompt: String, seed: UInt64, count: Int = 1,
-        precision: Precision? = nil
+        precision: Precision? = nil, size: ImageSize? = nil
     ) async throws(BenchError) -> (GenerationResult, Double) {
         let config = GenerationConfig(
-            prompt: prompt, aspectRatio: settings.aspectRatio, size: settings.size, seed: seed,
+            prompt: prompt, aspectRatio: settings.aspectRatio, size: size ?? settings.size, seed: seed,
             sampler: mode.sampler, steps: mode.steps, count: count, threads: settings.threads,
             precision: precision ?? settings.precision)
         let clock = ContinuousClock(), start = clock.now
         do {
             let result = try await engine.generate(config)
+            return (result, Statistics.milliseconds(clock.now - start))
+        } catch {
+            throw .pipeline(error)
+        }
+    }
+
+    /// One timed run of `mode`: text to image, or an edit of the image text to image makes for the
+    /// same prompt and seed at the model's 1:1 size (made outside the timed part).
+    func run(
+        _ mode: BenchMode, prompt: String, seed: UInt64, precision: Precision?
+    ) async throws(BenchError) -> (GenerationResult, Double) {
+        guard mode.operation != .generate else {
+            return try await generate(on: engine, mode, prompt: prompt, seed: seed, precision: precision)
+        }
+        let made = try await generate(on: engine, BenchMode(mode.sampler, steps: mode.steps), prompt: prompt, seed: seed,
+                                      precision: precision, size: engine.size(of: .square))
+        let input: InputImage
+        do { input = try InputImage.decode(made.0.images[0].png) } catch { throw .pipeline(.image(error)) }
+        let operation: EditOperation = mode.operation == .edit
+            ? .modify(strength: BenchMode.editStrength)
+            : .reframe(ratio: BenchMode.reframeRatio, size: nil, anchor: .center)
+        let request = EditRequest(input: input, operation: operation, config: GenerationConfig(
+            prompt: prompt, seed: seed, sampler: mode.sampler, steps: mode.steps, threads: settings.threads,
+            precision: precision ?? settings.precision))
+        let clock = ContinuousClock(), start = clock.now
+        do {
+            let result = try await engine.edit(request)
             return (result, Statistics.milliseconds(clock.now - start))
         } catch {
             throw .pipeline(error)
@@ -135,17 +180,18 @@ public struct BenchRunner: Sendable {
         _ mode: BenchMode, precision: Precision? = nil
     ) async throws(BenchError) -> (Report.ModeResult, [UInt8]?, [RGBImage]) {
         for _ in 0..<settings.warmup {
-            _ = try await generate(
-                on: engine, mode, prompt: settings.prompts[0], seed: settings.seeds[0], precision: precision)
+            _ = try await run(mode, prompt: settings.prompts[0], seed: settings.seeds[0], precision: precision)
         }
         var images: [RGBImage] = []
+        var sizes: [ImageSize] = []
         var totals: [Double] = [], stages: [String: [Double]] = [:], calls: [[Double]] = [], lengths: [Int] = []
         var first: [UInt8]?
         for index in 0..<settings.runs(for: mode) {
             let (prompt, seed) = settings.input(index)
-            let (result, total) = try await generate(on: engine, mode, prompt: prompt, seed: seed, precision: precision)
+            let (result, total) = try await run(mode, prompt: prompt, seed: seed, precision: precision)
             if index == 0 { first = result.images.first?.png }
             if let image = result.images.first?.image { images.append(image) }
+            sizes.append(result.plan.size)
             totals.append(total)
             let t = result.timings
             let ms = Statistics.milliseconds
@@ -157,10 +203,12 @@ public struct BenchRunner: Sendable {
             calls.append(t.denoiserCalls.map(ms))
             lengths.append(result.plan.tokenIDs.count)
         }
-        let perCall = (0..<mode.steps).map { i in Statistics.median(calls.compactMap { i < $0.count ? $0[i] : nil }) ?? 0 }
-        let result = Report.ModeResult(
+        let callCount = calls.map(\.count).max() ?? 0
+        let perCall = (0..<callCount).map { i in Statistics.median(calls.compactMap { i < $0.count ? $0[i] : nil }) ?? 0 }
+        var result = Report.ModeResult(
             mode: mode, runMilliseconds: totals, stages: stages.compactMapValues(Statistics.median),
             callMilliseconds: perCall, allCallMilliseconds: calls.flatMap { $0 }, textLengths: lengths)
+        result.size = sizes.first
         return (result, first, images)
     }
 

@@ -18,7 +18,8 @@ extension Report {
             + "\(setup.warmup) warm-up run(s), then \(setup.runs) timed runs (full sampler: \(setup.fullRuns))")
         lines.append("")
         lines.append("one image, prompt to PNG bytes (ms; stages are medians)")
-        let header = [pad("mode", 10), lpad("runs", 5), lpad("median", 9), lpad("min", 9), lpad("img/s", 7),
+        let nameWidth = max(10, (modes.map(\.mode.name.count).max() ?? 0) + 2)
+        let header = [pad("mode", nameWidth), lpad("runs", 5), lpad("median", 9), lpad("min", 9), lpad("img/s", 7),
                       lpad("tokenize", 9), lpad("encode", 8), lpad("noise", 7), lpad("denoise", 9),
                       lpad("decode", 7), lpad("png", 7), "  each denoiser call (median)"]
         lines.append(header.joined())
@@ -30,7 +31,7 @@ extension Report {
                 calls = "median \(format(r.callMedianMilliseconds, 1)), min \(format(r.callMinMilliseconds, 1)) "
                     + "over \(r.allCallMilliseconds.count) calls"
             }
-            var row = [pad(r.mode.name, 10), lpad("\(r.runMilliseconds.count)", 5),
+            var row = [pad(r.mode.name, nameWidth), lpad("\(r.runMilliseconds.count)", 5),
                        lpad(format(r.medianMilliseconds, 1), 9), lpad(format(r.minMilliseconds, 1), 9),
                        lpad(format(1000 / r.medianMilliseconds, 2), 7)]
             for (name, width) in zip(ModeResult.stageNames, [9, 8, 7, 9, 7, 7]) {
@@ -38,6 +39,11 @@ extension Report {
             }
             row.append("  " + calls)
             lines.append(row.joined())
+        }
+        for cost in reframeCosts {
+            lines.append("")
+            lines.append("\(cost.mode.name): 1:1 → \(BenchMode.reframeRatio.rawValue) at \(cost.size) in \(format(cost.reframeMilliseconds, 1)) ms; "
+                + "text to image at \(cost.size): \(format(cost.generateMilliseconds, 1)) ms; ratio \(format(cost.ratio, 2))")
         }
         if !precisionComparisons.isEmpty {
             lines.append("")

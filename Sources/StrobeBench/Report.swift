@@ -20,6 +20,8 @@ public struct Report: Encodable, Sendable {
         public let allCallMilliseconds: [Double]
         /// Tokens of each run's prompt, with EOS.
         public let textLengths: [Int]
+        /// The images' size (an edit's working size, a reframe's canvas).
+        public var size: ImageSize? = nil
 
         public var medianMilliseconds: Double { Statistics.median(runMilliseconds) ?? 0 }
         public var minMilliseconds: Double { runMilliseconds.min() ?? 0 }
@@ -35,7 +37,7 @@ public struct Report: Encodable, Sendable {
             case sampler, steps, runs, medianMilliseconds = "median_ms", minMilliseconds = "min_ms"
             case imagesPerSecond = "images_per_second", runMilliseconds = "run_ms", stages = "stages_median_ms"
             case callMilliseconds = "denoiser_call_ms", callMedianMilliseconds = "denoiser_call_median_ms"
-            case callMinMilliseconds = "denoiser_call_min_ms"
+            case callMinMilliseconds = "denoiser_call_min_ms", operation, size
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -51,6 +53,8 @@ public struct Report: Encodable, Sendable {
             try c.encode(callMilliseconds.map(rounded), forKey: .callMilliseconds)
             try c.encode(rounded(callMedianMilliseconds), forKey: .callMedianMilliseconds)
             try c.encode(rounded(callMinMilliseconds), forKey: .callMinMilliseconds)
+            try c.encode(mode.operation.rawValue, forKey: .operation)
+            try c.encodeIfPresent(size.map { "\($0)" }, forKey: .size)
         }
 
         private func rounded(_ value: Double) -> Double { Report.rounded(value, places: 3) }
@@ -169,6 +173,33 @@ public struct Report: Encodable, Sendable {
     /// ``sgemm`` figures are fp32's).
     public var lowPrecisionProducts: SgemmReference?
 
+    /// Reframe modes against text to image at the reframe's canvas size (same sampler, steps,
+    /// prompts and seeds), measured in one process.
+    public var reframeCosts: [ReframeCost] = []
+
+    /// What a reframe costs over text to image at the same size.
+    public struct ReframeCost: Encodable, Sendable {
+        public let mode: BenchMode
+        public let size: ImageSize
+        /// Median end-to-end times, ms.
+        public let reframeMilliseconds: Double, generateMilliseconds: Double
+        /// Reframe's time over text to image's.
+        public var ratio: Double { generateMilliseconds > 0 ? reframeMilliseconds / generateMilliseconds : 0 }
+
+        enum CodingKeys: String, CodingKey {
+            case mode, size, reframeMilliseconds = "reframe_median_ms", generateMilliseconds = "generate_median_ms", ratio
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(mode.name, forKey: .mode)
+            try c.encode("\(size)", forKey: .size)
+            try c.encode(Report.rounded(reframeMilliseconds, places: 2), forKey: .reframeMilliseconds)
+            try c.encode(Report.rounded(generateMilliseconds, places: 2), forKey: .generateMilliseconds)
+            try c.encode(Report.rounded(ratio, places: 3), forKey: .ratio)
+        }
+    }
+
     /// One mode in a low precision against the same runs in fp32, measured in one process.
     public struct PrecisionComparison: Encodable, Sendable {
         public let mode: BenchMode
@@ -237,6 +268,7 @@ public struct Report: Encodable, Sendable {
         try c.encodeIfPresent(denoiser, forKey: Key("denoiser"))
         try c.encodeIfPresent(sgemm, forKey: Key("sgemm"))
         try c.encode(precision, forKey: Key("precision"))
+        if !reframeCosts.isEmpty { try c.encode(reframeCosts, forKey: Key("reframe_vs_generate")) }
         if precision != .fp32 {
             try c.encode(precisionComparisons, forKey: Key("vs_fp32"))
             try c.encodeIfPresent(lowPrecisionProducts, forKey: Key("\(precision.rawValue)_products"))

@@ -9,7 +9,9 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure generation latency, throughput, memory and the denoiser's FLOP rate.",
         discussion: """
-            Each mode (<sampler>_<steps>, default flash_1,flash_2,flash_4,flash_8,full_100) runs \
+            Each mode (<sampler>_<steps>, default flash_1,flash_2,flash_4,flash_8,full_100; edit_<sampler>_<steps> \
+            modifies a Strobe-made 1:1 image at strength 0.6, reframe_<sampler>_<steps> extends it to 21:9 and is \
+            compared with text to image at the same size) runs \
             its warm-up, then timed runs: one image from prompt to PNG bytes with the model loaded, \
             over a fixed set of prompts and seeds. Then images per second with 4 images per \
             request, and sgemm through the tensor core at the denoiser's own shapes and at 1024^3, \
@@ -31,7 +33,7 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Untimed warm-up runs before each mode.")
     var warmup: Int = 1
 
-    @Option(help: ArgumentHelp("Comma-separated modes, e.g. flash_4,full_100.", valueName: "modes"))
+    @Option(help: ArgumentHelp("Comma-separated modes, e.g. flash_4,full_100,edit_flash_4,reframe_flash_4.", valueName: "modes"))
     var modes: String?
 
     @Option(name: .customLong("aspect-ratio"), help: ArgumentHelp("Aspect ratio (default 1:1).", valueName: "W:H"))

@@ -43,6 +43,16 @@ import Strobe
         #expect(env.kernelHint == nil)
     }
 
+    @Test func editModesParse() throws {
+        #expect(BenchMode(parsing: "edit_flash_4") == BenchMode(.flash, steps: 4, operation: .edit))
+        #expect(BenchMode(parsing: "reframe_full_100")?.name == "reframe_full_100")
+        #expect(BenchMode(parsing: "flash_4")?.operation == .generate)
+        for bad in ["generate_flash_4", "edit_flash_11", "crop_flash_4", "edit__4", "edit_flash"] {
+            #expect(BenchMode(parsing: bad) == nil, "\(bad)")
+        }
+        #expect(try BenchMode.list(parsing: "flash_4,edit_flash_4,flash_4").map(\.name) == ["flash_4", "edit_flash_4"])
+    }
+
     @Test func noteOnlyOnCPUsWithNeitherAVX512NorAVX2() {
         var env = BenchEnvironment(
             openblasCore: "Sandybridge", openblasCoretypeEnv: nil, threads: 2, cpus: 2, cpu: nil, avx512: false,
