@@ -2,65 +2,11 @@ import ArgumentParser
 import Foundation
 import Strobe
 
-/// Options `edit` and `reframe` share with `generate`.
-struct EditOptions: ParsableArguments {
-    @Option(name: .shortAndLong, help: "Output PNG path (names with several images as for generate).")
-    var output: String?
-
-    @Option(name: .shortAndLong, parsing: .unconditional, help: "Seed (absent or negative: random, and printed).")
-    var seed: String?
-
-    @Option(help: "Sampler: flash (TVM) or full (Euler).")
-    var sampler: SamplerKind = .flash
-
-    @Option(parsing: .unconditional, help: "Steps of the whole schedule (default: the model's); an edit runs its part.")
-    var steps: Int?
-
-    @Option(parsing: .unconditional, help: "Number of images, with consecutive seeds (1-256).")
-    var count: Int = 1
-
-    @Option(name: .shortAndLong, parsing: .unconditional, help: "Threads (default: all cores).")
-    var threads: Int?
-
-    @Option(help: ArgumentHelp("Matrix products in fp32 (default) or bf16 (CPUs with AVX512_BF16).", valueName: "fp32|bf16"))
-    var precision: Precision = .fp32
-
-    @Option(help: "Model weights file, or a model name (see `strobe models`).")
-    var model: String?
-
-    @Flag(name: .customLong("no-metadata"), help: "Leave the prompt and settings out of the PNG.")
-    var noMetadata = false
-
-    @Flag(help: "Replace existing files.")
-    var overwrite = false
-
-    @Flag(help: "Print per-stage timings to stderr.")
-    var timings = false
-
-    @Flag(name: .shortAndLong, help: "Print nothing but errors.")
-    var quiet = false
-
-    func validate() throws {
-        if let steps, !sampler.stepRange.contains(steps) {
-            throw ValidationError("--steps \(steps) is out of range for the \(sampler.rawValue) sampler "
-                + "(\(sampler.stepRange.lowerBound)...\(sampler.stepRange.upperBound))")
-        }
-        if !GenerationConfig.countRange.contains(count) {
-            throw ValidationError("--count \(count) is out of range (\(GenerationConfig.countRange))")
-        }
-        if let threads, !GenerationConfig.threadRange.contains(threads) {
-            throw ValidationError("--threads \(threads) is out of range (\(GenerationConfig.threadRange))")
-        }
-        if let seed, Int64(seed) == nil, UInt64(seed) == nil { throw ValidationError("--seed '\(seed)' is not an integer") }
-        try checkPrecision(precision)
-    }
-
+extension RunOptions {
     /// Reads the input (and mask), plans the edit, runs it and writes the images.
     func run(image: String, prompt: String?, size: ImageSize? = nil, operation: (InputImage) throws -> EditOperation) async throws {
         Interrupt.install()
-        let chosen: UInt64
-        var random = false
-        if let seed, let value = UInt64(seed) { chosen = value } else { chosen = UInt64.random(in: 0..<(1 << 32)); random = true }
+        let (chosen, random) = chosenSeed()
         let paths = OutputNames.paths(output: output, seeds: TorchGenerator.batchSeeds(base: chosen, count: count))
         do { try OutputNames.check(paths, overwrite: overwrite) } catch { throw fail(error.description) }
         let input: InputImage
@@ -116,7 +62,7 @@ struct Edit: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The working size instead of the model's size for the image's ratio.", valueName: "WxH"))
     var size: ImageSize?
 
-    @OptionGroup var options: EditOptions
+    @OptionGroup var options: RunOptions
 
     func validate() throws {
         if let strength, !(strength.isFinite && (0...1).contains(strength)) {
@@ -165,7 +111,7 @@ struct Reframe: AsyncParsableCommand {
                                valueName: "anchor"))
     var anchor: Anchor = .center
 
-    @OptionGroup var options: EditOptions
+    @OptionGroup var options: RunOptions
 
     func validate() throws {
         if aspectRatio == nil && size == nil { throw ValidationError("give --aspect-ratio or --size") }

@@ -1,0 +1,212 @@
+"""Measures Strobe's image modification, inpainting and Reframe on renders the model was not tuned
+on (fresh scenes and render seeds), with the evaluation's render-trained attribute classifier
+(strobe_training.evaluation.classifier; cached) and Fréchet distance in its feature space. The
+images are made by the Swift engine (`strobe edit`, `strobe reframe`, `strobe generate`), so what
+is measured is what users run.
+
+    swift build -c release --product strobe
+    python -m strobe_training.evaluate_edits [--scenes 24] [--out Benchmarks/results/edit.json]
+
+Per scene (a 256x256 render and one caption of it):
+- modify, own caption, strength 0.3: the attributes the classifier reads on the input, read the
+  same on the output ("kept"); a scene counts when every one is kept;
+- modify at strength 0.7 with only the time of day changed in the caption (daytime scenes: half
+  to night, half to sunset): the new time read, the terrain kept;
+- the mean RMS distance to the input (of 255) at strengths 0.2, 0.4, 0.6, 0.8, 1.0;
+- inpaint a red hot-air balloon into the upper right (scenes without a balloon; the caption plus
+  the balloon): pixels outside the mask equal the input's; a balloon read, on the right, red;
+- reframe 1:1 to 21:9, 16:9, 9:16 and 3:4 (centred): the original's pixels unchanged; the seam
+  ratio along the original's border (mean absolute step across it over the mean step between
+  neighbours elsewhere in the new area); the time of day and terrain read on the new area alone
+  (its strips side by side); FD of the reframed images against renders of the same scenes at the
+  canvas size, over the FD of text to image at that size against the same renders.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import subprocess
+import tempfile
+import time
+
+import numpy as np
+import torch
+
+from strobe_reference.paths import repository_root
+from strobe_training.evaluation.classifier import KEYS, labels_of, load_or_train, to_input
+from strobe_training.evaluation.metrics import frechet_distance, specified
+from strobe_training.scenes import ATTRIBUTE_VALUES, render
+from strobe_training.scenes.grammar import caption, sample_scene
+from strobe_training.scenes.png import png_bytes, read_png, to_uint8
+from strobe_training.scenes.scene import SceneObject
+
+STRENGTHS = (0.2, 0.4, 0.6, 0.8, 1.0)
+REFRAMES = ("21:9", "16:9", "9:16", "3:4")
+MASK = (slice(16, 128), slice(160, 256))  # rows, columns: the upper right of a 256x256 image
+DAYTIME = ("dawn", "morning", "noon", "golden_hour")
+TIME, TERRAIN = KEYS.index("time_of_day"), KEYS.index("terrain")
+
+
+def with_time(scene, time_of_day: str):
+    """The scene at another time of day, with a sky that time allows."""
+    night = time_of_day in ("dusk", "night")
+    return dataclasses.replace(scene, time=time_of_day, sun=scene.sun and not night,
+                               moon=scene.moon and night, stars=scene.stars and night)
+
+
+def with_red_balloon(scene):
+    objects = [o for o in scene.objects if o.position != "right"]
+    return dataclasses.replace(scene, objects=tuple(objects) + (SceneObject("balloon", "red", "right"),))
+
+
+def canvas_size(ratio: str, side: int = 256, patch: int = 16) -> tuple[int, int]:
+    w, h = (int(v) for v in ratio.split(":"))
+    r = w / h
+    up = lambda v: -(-int(np.ceil(v - 1e-9)) // patch) * patch  # noqa: E731
+    return (max(side, up(side * r)), side) if r > 1 else (side, max(side, up(side / r)))
+
+
+def main() -> None:
+    root = repository_root("strobe_training.evaluate_edits (runs .build/release/strobe, writes Benchmarks/results/)")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--strobe", default=os.path.join(root, ".build", "release", "strobe"))
+    parser.add_argument("--model", default=os.path.join(root, "Models", "strobe-scenes.safetensors"))
+    parser.add_argument("--scenes", type=int, default=24)
+    parser.add_argument("--seed", type=int, default=20261203, help="scene and render seed (not one training used)")
+    parser.add_argument("--out", default=os.path.join(root, "Benchmarks", "results", "edit.json"))
+    args = parser.parse_args()
+    started = time.time()
+    classifier = load_or_train()
+    rng = np.random.default_rng(args.seed)
+    scenes = [sample_scene(rng) for _ in range(args.scenes)]
+    captions = [caption(s, rng) for s in scenes]
+
+    def read(images: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+        return classifier.predict(to_input(np.stack([im.transpose(2, 0, 1) / 255.0 for im in images])))
+
+    results: dict = {}
+    with tempfile.TemporaryDirectory() as work:
+        def strobe(*arguments: str) -> np.ndarray:
+            out = os.path.join(work, "out.png")
+            subprocess.run([args.strobe, *arguments, "-o", out, "--overwrite", "-q", "--model", args.model],
+                           check=True, cwd=work)
+            return read_png(out)
+
+        inputs = []
+        for i, scene in enumerate(scenes):
+            image = to_uint8(render(scene, 256, 256, args.seed + i))
+            with open(os.path.join(work, f"in{i}.png"), "wb") as f:
+                f.write(png_bytes(image))
+            inputs.append(image)
+        labels = torch.tensor([labels_of(s) for s in scenes])
+        mask = specified(labels)
+        pred_in, _ = read(inputs)
+
+        # Modify with the own caption at 0.3.
+        outs = [strobe("edit", f"in{i}.png", captions[i], "--strength", "0.3", "-s", str(i)) for i in range(len(scenes))]
+        pred_out, _ = read(outs)
+        kept = (pred_out == pred_in) | ~mask
+        results["modify_own_caption_0.3"] = {
+            "scenes_all_kept": round(float(kept.all(1).double().mean()), 4),
+            "attributes_kept": round(float(((pred_out == pred_in) & mask).sum() / mask.sum()), 4),
+            "target_scenes_all_kept": 0.95}
+
+        # Modify at 0.7 with only the time of day changed.
+        day = [i for i, s in enumerate(scenes) if s.time in DAYTIME]
+        targets = {i: ("night" if n % 2 == 0 else "sunset") for n, i in enumerate(day)}
+        outs = [strobe("edit", f"in{i}.png", caption(with_time(scenes[i], targets[i]), rng), "--strength", "0.7",
+                       "-s", str(i)) for i in day]
+        pred, _ = read(outs) if outs else (torch.empty(0, len(KEYS), dtype=torch.long), None)
+        new_time = [ATTRIBUTE_VALUES["time_of_day"].index(targets[i]) for i in day]
+        results["modify_time_of_day_0.7"] = {
+            "scenes": len(day), "new_time_read": round(float((pred[:, TIME] == torch.tensor(new_time)).double().mean()), 4),
+            "terrain_kept": round(float((pred[:, TERRAIN] == labels[day, TERRAIN]).double().mean()), 4),
+            "targets": {"new_time_read": 0.9, "terrain_kept": 0.9}}
+
+        # Distance to the input against strength.
+        distances = {}
+        for strength in STRENGTHS:
+            d = [np.sqrt(np.mean((strobe("edit", f"in{i}.png", captions[i], "--strength", str(strength), "-s", str(i))
+                                  .astype(float) - inputs[i]) ** 2)) for i in range(len(scenes))]
+            distances[str(strength)] = round(float(np.mean(d)), 2)
+        results["modify_distance_by_strength"] = {
+            "rms_of_255": distances, "rises": all(distances[str(a)] < distances[str(b)] for a, b in zip(STRENGTHS, STRENGTHS[1:]))}
+
+        # Inpaint a red balloon into the upper right.
+        m = np.zeros((256, 256, 3), np.uint8)
+        m[MASK] = 255
+        with open(os.path.join(work, "mask.png"), "wb") as f:
+            f.write(png_bytes(m))
+        chosen = [i for i, s in enumerate(scenes) if s.object("balloon") is None]
+        outs, exact = [], True
+        for i in chosen:
+            out = strobe("edit", f"in{i}.png", caption(with_red_balloon(scenes[i]), rng), "--mask", "mask.png", "-s", str(i))
+            outside = np.ones((256, 256), bool)
+            outside[MASK] = False
+            exact &= bool((out[outside] == inputs[i][outside]).all())
+            outs.append(out)
+        pred, _ = read(outs)
+        k = {key: KEYS.index(key) for key in ("balloon", "balloon_position", "balloon_colour")}
+        found = (pred[:, k["balloon"]] == 1) & (pred[:, k["balloon_position"]] == ATTRIBUTE_VALUES["balloon_position"].index("right")) \
+            & (pred[:, k["balloon_colour"]] == ATTRIBUTE_VALUES["balloon_colour"].index("red"))
+        results["inpaint_red_balloon"] = {
+            "scenes": len(chosen), "outside_mask_equal": exact,
+            "balloon_found": round(float((pred[:, k["balloon"]] == 1).double().mean()), 4),
+            "balloon_found_right_and_red": round(float(found.double().mean()), 4), "target": 0.8}
+
+        # Reframe.
+        reframe = {}
+        for ratio in REFRAMES:
+            w, h = canvas_size(ratio)
+            ox, oy = (w - 256) // 2, (h - 256) // 2
+            outs, wholes, gens, renders, unchanged, seams = [], [], [], [], True, []
+            for i in range(len(scenes)):
+                out = strobe("reframe", f"in{i}.png", captions[i], "--aspect-ratio", ratio, "-s", str(i))
+                assert out.shape[:2] == (h, w), (ratio, out.shape)
+                wholes.append(out)
+                unchanged &= bool((out[oy:oy + 256, ox:ox + 256] == inputs[i]).all())
+                f = out.astype(float)
+                steps_x, steps_y = np.abs(np.diff(f, axis=1)).mean(-1), np.abs(np.diff(f, axis=0)).mean(-1)
+                new = np.ones((h, w), bool)
+                new[oy:oy + 256, ox:ox + 256] = False
+                border, elsewhere = [], []
+                if ox:
+                    border += [steps_x[oy:oy + 256, ox - 1], steps_x[oy:oy + 256, ox + 255]]
+                    elsewhere.append(steps_x[:, :ox - 1].ravel())
+                if oy:
+                    border += [steps_y[oy - 1, ox:ox + 256], steps_y[oy + 255, ox:ox + 256]]
+                    elsewhere.append(steps_y[:oy - 1, :].ravel())
+                seams.append(np.concatenate(border).mean() / max(np.concatenate(elsewhere).mean(), 1e-6))
+                strips = [out[:, :ox], out[:, ox + 256:]] if ox else [out[:oy], out[oy + 256:]]
+                outs.append(np.concatenate(strips, axis=1 if ox else 0))
+                gens.append(strobe("generate", captions[i], "--size", f"{w}x{h}", "-s", str(i)))
+                renders.append(to_uint8(render(scenes[i], w, h, args.seed + 10_000 + i)))
+            pred_new, _ = read(outs)
+            _, f_ref = read(wholes)
+            _, f_gen = read(gens)
+            _, f_ren = read(renders)
+            fd_reframe, fd_generate = frechet_distance(f_ref.numpy(), f_ren.numpy()), frechet_distance(f_gen.numpy(), f_ren.numpy())
+            reframe[ratio] = {
+                "canvas": f"{w}x{h}", "original_unchanged": unchanged,
+                "seam_ratio_mean": round(float(np.mean(seams)), 3), "seam_ratio_max": round(float(np.max(seams)), 3),
+                "new_area_time_of_day": round(float((pred_new[:, TIME] == labels[:, TIME]).double().mean()), 4),
+                "new_area_terrain": round(float((pred_new[:, TERRAIN] == labels[:, TERRAIN]).double().mean()), 4),
+                "fd_reframe": round(float(fd_reframe), 1), "fd_generate_same_size": round(float(fd_generate), 1),
+                "fd_ratio": round(float(fd_reframe / fd_generate), 3)}
+        results["reframe"] = reframe
+        results["reframe_targets"] = {"seam_ratio": 1.3, "new_area_time_of_day_and_terrain": 0.9, "fd_ratio": 1.3}
+
+    results["meta"] = {"scenes": args.scenes, "seed": args.seed, "seconds": round(time.time() - started, 1),
+                       "model": os.path.basename(args.model), "images_by": "the Swift engine (strobe edit, reframe, generate)",
+                       "classifier": "strobe_training.evaluation.classifier.load_or_train() (renders only)"}
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump(results, f, indent=1)
+        f.write("\n")
+    print(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
