@@ -233,19 +233,12 @@ struct CLICase: Sendable, CustomTestStringConvertible {
     @Test func argumentThatIsNotUTF8() throws {
         let directory = try TemporaryFile.directory()
         let executable = try #require(CLITests.executable)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", #"exec "$0" generate "$(printf 'caf\351')" --model "$1" -o out.png"#,
-                             executable.path, CLITests.model]
-        process.currentDirectoryURL = directory
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = Pipe()
-        try process.run()
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 64)
-        #expect(stderr.contains("command-line argument 2 is not valid UTF-8 (byte 0xE9 at offset 3)"), "\(stderr)")
+        let run = try CLITests.run(
+            URL(fileURLWithPath: "/bin/sh"),
+            ["-c", #"exec "$0" generate "$(printf 'caf\351')" --model "$1" -o out.png"#, executable.path, CLITests.model],
+            in: directory, environment: ProcessInfo.processInfo.environment)
+        #expect(run.status == 64)
+        #expect(run.stderr.contains("command-line argument 2 is not valid UTF-8 (byte 0xE9 at offset 3)"), "\(run.stderr)")
         #expect(try CLITests.files(directory).isEmpty)
     }
 }

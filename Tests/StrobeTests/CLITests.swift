@@ -36,13 +36,21 @@ import Testing
             Issue.record("no strobe executable in the build folder: build the strobe product first")
             return Run(status: -1, stdout: "", stderr: "")
         }
+        var environment = ProcessInfo.processInfo.environment
+        environment.removeValue(forKey: ModelLocator.environmentVariable)
+        for (key, value) in overrides { environment[key] = value }
+        return try run(executable, arguments, in: directory, environment: environment, stdin: stdin)
+    }
+
+    /// Runs `executable arguments…` in `directory` with exactly `environment`, the file `stdin`
+    /// (if any) on its standard input; returns its status and output.
+    static func run(
+        _ executable: URL, _ arguments: [String], in directory: URL, environment: [String: String], stdin: URL? = nil
+    ) throws -> Run {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
         process.currentDirectoryURL = directory
-        var environment = ProcessInfo.processInfo.environment
-        environment.removeValue(forKey: ModelLocator.environmentVariable)
-        for (key, value) in overrides { environment[key] = value }
         process.environment = environment
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
@@ -175,36 +183,20 @@ import Testing
         let copy = bin.appendingPathComponent("strobe")
         try FileManager.default.copyItem(at: try #require(Self.executable), to: copy)
         let home = try TemporaryFile.directory()
-        let process = Process()
-        process.executableURL = copy
-        process.arguments = ["generate", "x"]
-        process.currentDirectoryURL = directory
-        process.environment = ["HOME": home.path, "PATH": "/usr/bin:/bin"]
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = Pipe()
-        try process.run()
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 1)
-        #expect(stderr.contains("no model named strobe-scenes found") && stderr.contains(directory.appendingPathComponent("share/strobe/models").path)
-            && stderr.contains("strobe models") && !stderr.contains("train"), "\(stderr)")
+        let fallback = try Self.run(copy, ["generate", "x"], in: directory, environment: ["HOME": home.path, "PATH": "/usr/bin:/bin"])
+        #expect(fallback.status == 1)
+        #expect(fallback.stderr.contains("no model named strobe-scenes found")
+            && fallback.stderr.contains(directory.appendingPathComponent("share/strobe/models").path)
+            && fallback.stderr.contains("strobe models") && !fallback.stderr.contains("train"), "\(fallback.stderr)")
         #expect(try Self.files(directory) == ["bin"])
         // `strobe models` from there lists the searched folders and finds a model a user adds.
         try FileManager.default.createDirectory(at: home.appendingPathComponent(".local/share/strobe/models"),
                                                 withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: Self.model,
                                          toPath: home.appendingPathComponent(".local/share/strobe/models/tiny.safetensors").path)
-        let listing = Process()
-        listing.executableURL = copy
-        listing.arguments = ["models"]
-        listing.environment = ["HOME": home.path]
-        let out = Pipe()
-        listing.standardOutput = out
-        try listing.run()
-        let listed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        listing.waitUntilExit()
-        #expect(listing.terminationStatus == 0 && listed.contains("tiny  ") && listed.contains("searched, in order:"), "\(listed)")
+        let listing = try Self.run(copy, ["models"], in: directory, environment: ["HOME": home.path])
+        #expect(listing.status == 0 && listing.stdout.contains("tiny  ") && listing.stdout.contains("searched, in order:"),
+                "\(listing.stdout)")
     }
 
     // Prompt limits and malformed prompts: BadInputCLITests (CLICase.prompts).
