@@ -78,7 +78,7 @@ def main() -> None:
     parser.add_argument("--out", default=os.path.join(root, "Benchmarks", "results", "edit.json"))
     args = parser.parse_args()
     started = time.time()
-    classifier = load_or_train()
+    classifier, _ = load_or_train()
     rng = np.random.default_rng(args.seed)
     scenes = [sample_scene(rng) for _ in range(args.scenes)]
     captions = [caption(s, rng) for s in scenes]
