@@ -1,6 +1,6 @@
 /// A checked, fully resolved request: what ``StrobeEngine/generate(_:progress:)-(GenerationConfig,_)`` will do.
 ///
-/// Made by ``StrobeEngine/plan(_:)``, which resolves the model-dependent defaults (steps, size,
+/// Made by ``StrobeEngine/plan(_:)-(GenerationConfig)``, which resolves the model-dependent defaults (steps, size,
 /// a random seed) and validates everything, so a caller can learn the seeds and sizes (e.g. to
 /// name output files) before any expensive work. Plans are values: generating the same plan
 /// twice gives the same images.

@@ -30,7 +30,7 @@ public struct InputImage: Sendable {
     }
 
     /// Reads and decodes the file at `path`.
-    /// - Throws: ``ImageError/fileNotFound(path:)`` and the errors of ``decode(_:)``.
+    /// - Throws: ``ImageError/fileNotFound(path:)`` and the errors of ``decode(_:maxPixels:)``.
     public static func read(path: String) throws(ImageError) -> InputImage {
         let bytes = try PNGCodec.readFile(path)
         return try decode(bytes)

@@ -28,7 +28,7 @@ public struct SamplerStep: Sendable, Equatable {
 /// image, so it is planned once and shared (`Sendable`).
 ///
 /// Both of Strobe's samplers update `x ← x + delta · u(x, t, gap, β)`; they differ in the grid
-/// and the gap. ``run(from:velocity:afterStep:)`` is that loop.
+/// and the gap. ``run(from:velocity:adjust:afterStep:)`` is that loop.
 public protocol Sampler: Sendable {
     /// The name written into image metadata (`flash`, `full`).
     var name: String { get }
