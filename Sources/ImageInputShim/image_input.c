@@ -96,7 +96,8 @@ int strobe_jpeg_decode(const uint8_t *data, size_t size, uint64_t max_pixels, st
     jpeg_read_header(&cinfo, TRUE);
     image->orientation = 1;
     for (jpeg_saved_marker_ptr marker = cinfo.marker_list; marker; marker = marker->next) {
-        if (marker->marker == JPEG_APP0 + 1) {
+        // APP1 also carries XMP; take the first one that is Exif.
+        if (marker->marker == JPEG_APP0 + 1 && marker->data_length >= 6 && memcmp(marker->data, "Exif\0\0", 6) == 0) {
             image->orientation = exif_orientation(marker->data, marker->data_length);
             break;
         }

@@ -166,9 +166,12 @@ static void select_kernels(void) {
     // first one), so the switch is safe.
     if (!load_core(target)) {
         const char *now = gotoblas_corename();
+        char loaded[48];
+        snprintf(loaded, sizeof loaded, "%s", now ? now : "nothing");
+        load_core(openblas_choice);  // back to OpenBLAS's own choice, not a fallback it picked
         snprintf(selection_reason, sizeof selection_reason,
-                 "OpenBLAS chose %s; switching to %s failed (OpenBLAS loaded %s)", openblas_choice,
-                 target, now ? now : "nothing");
+                 "OpenBLAS chose %s; switching to %s failed (OpenBLAS loaded %s), so %s is kept",
+                 openblas_choice, target, loaded, openblas_choice);
     }
 }
 

@@ -6,11 +6,21 @@
 #include "strobe_cpu.h"
 
 int strobe_bf16_supported(void) {
-    unsigned need = STROBE_CPU_AVX512 | STROBE_CPU_AVX512_BF16;
-    // STROBE_DISABLE_BF16 makes a CPU with AVX512_BF16 behave as one without (for testing the
-    // refusal, or to rule bf16 out in a deployment).
-    return (strobe_cpu_features() & need) == need && getenv("STROBE_DISABLE_BF16") == NULL;
+    // Read once (getenv must not race a setenv elsewhere on every call). STROBE_DISABLE_BF16
+    // makes a CPU with AVX512_BF16 behave as one without (for testing the refusal, or to rule
+    // bf16 out in a deployment).
+    static int cached = -1;  // a benign race: every thread computes the same value
+    int value = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (value < 0) {
+        unsigned need = STROBE_CPU_AVX512 | STROBE_CPU_AVX512_BF16;
+        value = (strobe_cpu_features() & need) == need && getenv("STROBE_DISABLE_BF16") == NULL;
+        __atomic_store_n(&cached, value, __ATOMIC_RELAXED);
+    }
+    return value;
 }
+
+/// A 32-bit word read from memory written as bf16 halves.
+typedef uint32_t __attribute__((may_alias)) pair_word;
 
 static inline uint16_t round_bf16(float x) {
     uint32_t bits;
@@ -98,12 +108,12 @@ TARGET static void pack_avx512(const float *b, long ldb, int trans, long k, long
     long kp = k / 2, panels = n / STROBE_BF16_PANEL;
     uint32_t *words = (uint32_t *)packed;
     if (trans) {
-        uint16_t *column = malloc((size_t)k * sizeof(uint16_t));
+        uint16_t *column = malloc((size_t)k * sizeof(uint16_t) + 2);
         if (column == NULL) abort();
         for (long j = 0; j < n; j++) {
             uint32_t *panel = words + (j / STROBE_BF16_PANEL) * kp * STROBE_BF16_PANEL + j % STROBE_BF16_PANEL;
             convert_row(b + j * ldb, column, k);
-            const uint32_t *pair = (const uint32_t *)column;
+            const pair_word *pair = (const pair_word *)column;
             for (long q = 0; q < kp; q++) panel[q * STROBE_BF16_PANEL] = pair[q];
         }
         free(column);
@@ -121,7 +131,7 @@ TARGET static void pack_avx512(const float *b, long ldb, int trans, long k, long
 
 /// 12 rows × 32 columns: `a` holds 12 rows of `kp` bf16 pairs (row stride `kp` pairs), `b` one
 /// panel. Writes the first `rows` rows and `cols` columns.
-TARGET static void micro_12x32(long kp, const uint32_t *a, const uint16_t *b, float alpha,
+TARGET static void micro_12x32(long kp, const pair_word *a, const uint16_t *b, float alpha,
                                float beta, float *c, long ldc, long rows, long cols) {
     __m512 acc[STROBE_BF16_ROWS][2];
     for (int r = 0; r < STROBE_BF16_ROWS; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
@@ -147,7 +157,7 @@ void strobe_bf16_gemm(long m, long n, long k, float alpha, const float *a, long 
     long kp = pairs(k), groups = (m + STROBE_BF16_ROWS - 1) / STROBE_BF16_ROWS;
     long panelSize = kp * 2 * STROBE_BF16_PANEL;
     // One row group of A at a time, as bf16 pairs, zero-padded to 12 rows and an even K.
-    uint32_t *rowsA = malloc((size_t)(STROBE_BF16_ROWS * kp) * sizeof(uint32_t));
+    pair_word *rowsA = malloc((size_t)(STROBE_BF16_ROWS * kp + 1) * sizeof(uint32_t));
     if (rowsA == NULL) abort();
     for (long g = 0; g < groups; g++) {
         long first = g * STROBE_BF16_ROWS;

@@ -125,6 +125,7 @@ public struct AttentionLayout: Sendable {
     ) {
         guard lq > 0, lk > 0 else { return }
         precondition(scoreCount >= lq * lk, "AttentionLayout: scratch of \(scoreCount) floats, need \(lq * lk)")
+        precondition(precision != .bf16 || Precision.bf16.isSupported, "AttentionLayout: bf16 needs AVX512_BF16")
         let group = headsPerGroup(budget: scoreCount)
         let (s, o) = (SharedPointer(scores), SharedPointer(out))
         let (pq, pk, pv) = (UncheckedSendable(q), UncheckedSendable(k), UncheckedSendable(v))

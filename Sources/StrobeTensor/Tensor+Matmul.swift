@@ -16,6 +16,7 @@ extension Ops {
         let p = MatmulPlan(a.shape, b.shape, transposeA: transposeA, transposeB: transposeB)
         if precision == .bf16 {
             precondition(a.rank == 2 && b.rank == 2 && !transposeA, "matmul: bf16 takes 2-D operands, a not transposed")
+            precondition(Precision.bf16.isSupported, "matmul: bf16 products need AVX512_BF16 (Precision.bf16.isSupported)")
             return bf16Matmul(a, b, transposeB: transposeB, plan: p)
         }
         var out = [Float](repeating: 0, count: p.batch * p.m * p.n)
@@ -83,6 +84,7 @@ extension Ops {
         }
         if inFeatures == 0 { return }
         if let packed, rows >= bf16MinimumRows {
+            precondition(Precision.bf16.isSupported, "linear: bf16 products need AVX512_BF16 (Precision.bf16.isSupported)")
             precondition(
                 packed.k == inFeatures && packed.n == outFeatures,
                 "linear: packed weight \(packed.k)x\(packed.n) does not match \(weight.shape)")

@@ -11,6 +11,9 @@ import Synchronization
 /// it up in well under a microsecond. Workers spin for ``spinDuration`` after their last
 /// region, then sleep until the next.
 ///
+/// A region of `c` chunks runs on the caller and workers 1..<c; the others stay asleep, so a
+/// thread limit below the core count keeps its meaning.
+///
 /// One region runs at a time: a caller that finds the pool busy (another generation in flight,
 /// or a region started inside a region) gets `false` from ``run(chunks:_:)`` and runs its
 /// region another way. Chunks are claimed in any order by any thread; callers make each
@@ -48,7 +51,7 @@ final class WorkerPool: @unchecked Sendable {
     private init(workers: Int) {
         workerCount = workers
         for index in 0..<workers {
-            let thread = Thread { [unowned self] in self.workerLoop() }
+            let thread = Thread { [unowned self] in self.workerLoop(index: index + 1) }
             thread.name = "strobe-worker-\(index + 1)"
             thread.stackSize = 1 << 20
             thread.start()
@@ -74,15 +77,26 @@ final class WorkerPool: @unchecked Sendable {
                 condition.unlock()
             }
             Self.work(on: job)
-            while job.finished.load(ordering: .acquiring) < chunks { strobe_cpu_relax() }
+            Self.wait { job.finished.load(ordering: .acquiring) >= chunks }
             condition.lock()
             current = nil
             condition.unlock()
             // A worker that took the job may still hold its body; wait until it lets go.
-            while job.active.load(ordering: .acquiring) > 0 { strobe_cpu_relax() }
+            Self.wait { job.active.load(ordering: .acquiring) == 0 }
             job.body = nil
         }
         return true
+    }
+
+    /// Spins until `done()`, then yields the core between checks: a worker descheduled
+    /// mid-chunk (an oversubscribed machine, a preempted virtual CPU) is not waited for at full
+    /// burn.
+    private static func wait(_ done: () -> Bool) {
+        var spins = 0
+        while !done() {
+            spins += 1
+            if spins < 1 << 16 { strobe_cpu_relax() } else { sched_yield() }
+        }
     }
 
     /// Claims and runs chunks of `job` until none is left.
@@ -97,9 +111,12 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    private func workerLoop() {
+    /// Worker `index` (1-based; the caller is 0) runs chunks of regions that have more than
+    /// `index` chunks; a region with fewer (a lower thread limit) leaves it asleep.
+    private func workerLoop(index: Int) {
         let clock = ContinuousClock()
         var seen = generation.load(ordering: .acquiring)
+        var spinFor = Self.spinDuration
         while true {
             // Spin for a while, then sleep until a new region is published.
             let start = clock.now
@@ -107,7 +124,7 @@ final class WorkerPool: @unchecked Sendable {
             while generation.load(ordering: .acquiring) == seen {
                 strobe_cpu_relax()
                 spins += 1
-                if spins & 255 == 0, clock.now - start > Self.spinDuration {
+                if spins & 255 == 0, clock.now - start > spinFor {
                     condition.lock()
                     sleeping.wrappingAdd(1, ordering: .sequentiallyConsistent)
                     while generation.load(ordering: .sequentiallyConsistent) == seen { condition.wait() }
@@ -117,10 +134,17 @@ final class WorkerPool: @unchecked Sendable {
             }
             seen = generation.load(ordering: .acquiring)
             condition.lock()
-            let job = current
+            let published = current
+            let job = published.flatMap { $0.chunks > index ? $0 : nil }
             job?.active.wrappingAdd(1, ordering: .acquiringAndReleasing)
             condition.unlock()
-            guard let job else { continue }
+            guard let job else {
+                // Not needed for this region (fewer chunks than workers): back to sleep at once.
+                // A region already finished (published is nil): keep spinning for the next.
+                spinFor = published == nil ? Self.spinDuration : .zero
+                continue
+            }
+            spinFor = Self.spinDuration
             Self.work(on: job)
             job.active.wrappingSubtract(1, ordering: .releasing)
         }

@@ -55,6 +55,8 @@ import Testing
         let transparent = EditMask(image: try Self.read("mask-alpha.png"))
         let white = EditMask(image: try Self.read("mask-white.png"))
         #expect(transparent == white)
+        // An RGBA file whose alpha is opaque everywhere is a white-on-black mask, not "edit nothing".
+        #expect(EditMask(image: try Self.read("mask-white-rgba.png")) == white)
         #expect(transparent.values.filter { $0 == 1 }.count == 64 && transparent.values.filter { $0 == 0 }.count == 24 * 16 - 64)
     }
 
@@ -109,6 +111,11 @@ import Testing
     @Test("modify: calls = ceil(strength x steps), the schedule starts at the strength itself, 0 returns the input")
     func modifySchedule() async throws {
         let input = try await Self.made()
+        // ⌈strength · steps⌉ without floating-point noise: 0.28 · 25 is 7 calls, not 8.
+        var full = EditRequest(input: input, operation: .modify(strength: 0.28))
+        full.config.sampler = .full
+        full.config.steps = 25
+        #expect(try Self.engine.plan(full).steps == 7)
         for (strength, calls) in [(0.0, 1), (0.3, 2), (0.55, 3), (1.0, 4)] {
             var request = EditRequest(input: input, operation: .modify(strength: strength))
             request.config.seed = 1
@@ -178,6 +185,8 @@ import Testing
         for strength in [-0.1, 1.5, .nan, .infinity] {
             #expect(throws: PipelineError.self) { try Self.engine.plan(EditRequest(input: input, operation: .modify(strength: strength))) }
         }
+        let empty = EditMask(width: 256, height: 256, values: [Float](repeating: 0, count: 256 * 256))
+        #expect(throws: PipelineError.self) { try Self.engine.plan(EditRequest(input: input, operation: .inpaint(mask: empty, strength: 1))) }
         let small = EditMask(width: 8, height: 8, values: [Float](repeating: 1, count: 64))
         #expect(throws: PipelineError.self) { try Self.engine.plan(EditRequest(input: input, operation: .inpaint(mask: small, strength: 1))) }
         do {

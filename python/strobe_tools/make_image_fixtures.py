@@ -10,7 +10,8 @@ pattern's exact CMYK complement (K = 0, Adobe's inverted storage). `truncated.jp
 `baseline.jpg` cut in half; `huge-header.jpg` is `baseline.jpg` with its frame header claiming
 50,000 x 50,000 pixels. The PNGs carry alpha three ways (RGBA, grey + alpha, a palette with
 tRNS); `mask-alpha.png` (transparent square on opaque black, OpenAI's convention) and
-`mask-white.png` (white square on black) mark the same square of a 24x16 image.
+`mask-white.png` (white square on black) mark the same square of a 24x16 image, and so does
+`mask-white-rgba.png`, the white-on-black mask saved as RGBA with alpha 255 everywhere.
 """
 from __future__ import annotations
 
@@ -79,6 +80,8 @@ def main() -> None:
     white = np.zeros((HEIGHT, WIDTH), np.uint8)
     white[SQUARE] = 255
     files["mask-white.png"] = png(Image.fromarray(white))
+    opaque_white = np.concatenate([np.repeat(white[..., None], 3, -1), np.full((HEIGHT, WIDTH, 1), 255, np.uint8)], -1)
+    files["mask-white-rgba.png"] = png(Image.fromarray(opaque_white))
     for name, data in files.items():
         with open(os.path.join(folder, name), "wb") as f:
             f.write(data)

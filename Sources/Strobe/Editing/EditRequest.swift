@@ -76,9 +76,9 @@ public enum Anchor: String, CaseIterable, Codable, Sendable {
 
 /// Which pixels an inpainting may change: 1 = repaint, 0 = keep, in between = blend.
 ///
-/// From a mask image, both conventions users bring: an image with alpha follows OpenAI's
-/// (transparent = edit: `1 − alpha`); an opaque image is white on black (its luminance: white =
-/// edit).
+/// From a mask image, both conventions users bring: an image with transparent pixels follows
+/// OpenAI's (transparent = edit: `1 − alpha`); an opaque image (an alpha plane that is opaque
+/// everywhere included) is white on black (its luminance: white = edit).
 public struct EditMask: Sendable, Equatable {
     /// Width and height in pixels.
     public let width: Int, height: Int
@@ -98,7 +98,9 @@ public struct EditMask: Sendable, Equatable {
         let picture = image.image
         let plane = picture.width * picture.height
         let values: [Float]
-        if let alpha = image.alpha {
+        // An alpha plane counts only when some pixel is transparent: editors often save a
+        // white-on-black mask as RGBA with alpha 255 everywhere.
+        if let alpha = image.alpha, alpha.contains(where: { $0 < 1 - 0.5 / 255 }) {
             values = alpha.map { 1 - $0 }
         } else {
             values = (0..<plane).map { i in

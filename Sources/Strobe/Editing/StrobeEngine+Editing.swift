@@ -38,10 +38,14 @@ extension StrobeEngine {
                         + "\(input.image.width)x\(input.image.height): they must be the same size")
                 }
                 mask = editMask.fitted(to: size).values
+                guard mask!.contains(where: { $0 > 0 }) else {
+                    throw .invalidEdit(reason: "the mask marks nothing to repaint (white, or transparent, marks what to edit)")
+                }
                 settings["mask"] = "\(editMask.width)x\(editMask.height)"
             }
             settings["strength"] = String(strength)
-            let calls = max(1, Int((strength * Double(steps)).rounded(.up)))
+            // ⌈strength · steps⌉, less a hair so that 0.28 · 25 = 7.000000000000001 is 7.
+            let calls = max(1, Int((strength * Double(steps) - 1e-9).rounded(.up)))
             _ = try config.sampler.sampler(steps: steps)  // the step count's own check
             sampler = PartialSampler(kind: config.sampler, steps: calls, from: Float(strength))
             // Strength 0 returns the input: one call is made (at least one always is), and the

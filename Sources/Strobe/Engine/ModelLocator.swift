@@ -2,7 +2,8 @@ import Foundation
 
 /// Finds model files the way an installed command-line tool does.
 ///
-/// A model is named by path (anything with a `/` or ending in `.safetensors`) or by name
+/// A model is named by path (anything with a `/`, ending in `.safetensors`, or an existing file)
+/// or by name
 /// (`strobe-scenes` is the file `strobe-scenes.safetensors` in a model folder). Order:
 /// 1. `--model` (the `explicit` argument), else the `STROBE_MODEL` environment variable;
 /// 2. else the default name, ``defaultModelName``;
@@ -34,7 +35,7 @@ public enum ModelLocator {
         currentDirectory: String = FileManager.default.currentDirectoryPath
     ) throws(PipelineError) -> String {
         let named = explicit ?? environment[environmentVariable].flatMap { $0.isEmpty ? nil : $0 }
-        if let named, isPath(named) {
+        if let named, isPath(named) || isFile(named) {
             guard exists(named) else { throw .modelNotFound(path: named) }
             return named
         }
@@ -88,7 +89,7 @@ public enum ModelLocator {
         public let name: String
         /// The file.
         public let path: String
-        /// Whether a later folder's file of the same name is hidden by this one.
+        /// Whether this file is hidden by an earlier folder's file of the same name.
         public let shadows: Bool
     }
 

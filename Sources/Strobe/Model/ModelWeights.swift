@@ -28,7 +28,7 @@ public struct LinearWeights: Sendable {
     public func apply(
         _ x: UnsafePointer<Float>, rows: Int, precision: Precision, into out: UnsafeMutablePointer<Float>
     ) {
-        let packed = precision == .bf16 && rows >= Ops.bf16MinimumRows ? bf16.packed(weight) : nil
+        let packed = precision == .bf16 && rows >= Ops.bf16MinimumRows && weight.shape[1] > 0 ? bf16.packed(weight) : nil
         Ops.linear(x, rows: rows, weight: weight, bias: bias, packed: packed, into: out)
     }
 
