@@ -64,8 +64,8 @@ public struct BenchEnvironment: Encodable, Sendable, Equatable {
         let forced = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"]
         let core = BLAS.prepare()
         let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        let (model, flags) = parseCPUInfo(cpuinfo)
-        let avx512 = ["avx512f", "avx512bw", "avx512vl", "avx512dq"].allSatisfy(flags.contains)
+        let model = parseCPUInfo(cpuinfo).model
+        let avx512 = CPUFeatures.current.contains(.avx512)
         var environment = BenchEnvironment(
             openblasCore: core, openblasCoretypeEnv: forced, threads: threads,
             cpus: ProcessInfo.processInfo.activeProcessorCount, cpu: model, avx512: avx512,

@@ -127,6 +127,24 @@ public struct AttentionLayout: Sendable {
         precondition(scoreCount >= lq * lk, "AttentionLayout: scratch of \(scoreCount) floats, need \(lq * lk)")
         precondition(precision != .bf16 || Precision.bf16.isSupported, "AttentionLayout: bf16 needs AVX512_BF16")
         let group = headsPerGroup(budget: scoreCount)
+        // bf16: each head of a group packs its keys, then its values, into its own slice of one
+        // buffer made once per call.
+        let packedPerHead = precision == .bf16
+            ? max(strobe_bf16_packed_count(headDim, lk), strobe_bf16_packed_count(lk, valueDim)) : 0
+        var packScratch = [UInt16](repeating: 0, count: group * packedPerHead)
+        packScratch.withUnsafeMutableBufferPointer { scratch in
+            run(q: q, k: k, v: v, out: out, bias: bias, keyMask: keyMask, scores: scores, group: group,
+                packed: packedPerHead == 0 ? nil : SharedPointer(scratch.baseAddress!), packedPerHead: packedPerHead)
+        }
+    }
+
+    /// ``run(q:k:v:out:bias:keyMask:scores:scoreCount:)`` for groups of `group` heads, bf16
+    /// packing into `packed` (`packedPerHead` elements per head of a group) when given.
+    private func run(
+        q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
+        bias: UnsafePointer<Float>?, keyMask: UnsafePointer<Bool>?, scores: UnsafeMutablePointer<Float>, group: Int,
+        packed: SharedPointer<UInt16>?, packedPerHead: Int
+    ) {
         let (s, o) = (SharedPointer(scores), SharedPointer(out))
         let (pq, pk, pv) = (UncheckedSendable(q), UncheckedSendable(k), UncheckedSendable(v))
         for b in 0..<batch {
@@ -138,11 +156,11 @@ public struct AttentionLayout: Sendable {
                     for g in heads {
                         // scores[g] [Lq, Lk] = scale · Q_h K_hᵀ (row strides pick the head's columns)
                         let h = first + g
-                        if precision == .bf16 {
+                        if let packed {
                             bf16Product(
                                 m: lq, n: lk, k: headDim, alpha: scale, a: pq.value + b * lq * qStride + h * headDim,
                                 lda: qStride, b: pk.value + b * lk * kStride + h * headDim, ldb: kStride, transposeB: true,
-                                c: s.base + g * lq * lk, ldc: lk)
+                                c: s.base + g * lq * lk, ldc: lk, packed: packed.base + g * packedPerHead)
                             continue
                         }
                         strobe_sgemm(
@@ -173,11 +191,12 @@ public struct AttentionLayout: Sendable {
                     for g in heads {
                         // out_h [Lq, Dv] = P · V_h, written into the head's columns of out
                         let h = first + g
-                        if precision == .bf16 {
+                        if let packed {
                             bf16Product(
                                 m: lq, n: valueDim, k: lk, alpha: 1, a: s.base + g * lq * lk, lda: lk,
                                 b: pv.value + b * lk * vStride + h * valueDim, ldb: vStride, transposeB: false,
-                                c: o.base + b * lq * outStride + h * valueDim, ldc: outStride)
+                                c: o.base + b * lq * outStride + h * valueDim, ldc: outStride,
+                                packed: packed.base + g * packedPerHead)
                             continue
                         }
                         strobe_sgemm(
@@ -192,17 +211,15 @@ public struct AttentionLayout: Sendable {
     }
 }
 
-/// `C [m, n] = alpha · bf16(A) · bf16(B)`, B packed for this call: `B [k, n]` at row stride
-/// `ldb`, or with `transposeB` stored as `[n, k]`.
+/// `C [m, n] = alpha · bf16(A) · bf16(B)`, B packed into `packed` (at least
+/// `strobe_bf16_packed_count(k, n)` elements): `B [k, n]` at row stride `ldb`, or with
+/// `transposeB` stored as `[n, k]`.
 private func bf16Product(
     m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-    transposeB: Bool, c: UnsafeMutablePointer<Float>, ldc: Int
+    transposeB: Bool, c: UnsafeMutablePointer<Float>, ldc: Int, packed: UnsafeMutablePointer<UInt16>
 ) {
-    var packed = [UInt16](repeating: 0, count: strobe_bf16_packed_count(k, n))
-    packed.withUnsafeMutableBufferPointer { p in
-        strobe_bf16_pack(b, ldb, transposeB ? 1 : 0, k, n, p.baseAddress!)
-        strobe_bf16_gemm(m, n, k, alpha, a, lda, p.baseAddress!, 0, c, ldc)
-    }
+    strobe_bf16_pack(b, ldb, transposeB ? 1 : 0, k, n, packed)
+    strobe_bf16_gemm(m, n, k, alpha, a, lda, packed, 0, c, ldc)
 }
 
 /// Sizes of one attention call, checked.

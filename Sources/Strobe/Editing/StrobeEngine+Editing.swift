@@ -19,6 +19,7 @@ extension StrobeEngine {
             }
         }
         let steps = config.steps ?? config.sampler.defaultSteps(metadata.samplerDefaults)
+        _ = try config.sampler.sampler(steps: steps)  // the step count's check, before the partial schedule
         let p = patchSize
         var settings: [String: String] = [:]
         let setup: EditSetup, sampler: any Sampler
@@ -46,7 +47,6 @@ extension StrobeEngine {
             settings["strength"] = String(strength)
             // ⌈strength · steps⌉, less a hair so that 0.28 · 25 = 7.000000000000001 is 7.
             let calls = max(1, Int((strength * Double(steps) - 1e-9).rounded(.up)))
-            _ = try config.sampler.sampler(steps: steps)  // the step count's own check
             sampler = PartialSampler(kind: config.sampler, steps: calls, from: Float(strength))
             // Strength 0 returns the input: one call is made (at least one always is), and the
             // composite keeps every pixel.
@@ -96,7 +96,6 @@ extension StrobeEngine {
             }
             settings["anchor"] = anchor.rawValue
             settings["original"] = "\(w)x\(h)"
-            _ = try config.sampler.sampler(steps: steps)
             sampler = PartialSampler(kind: config.sampler, steps: steps, from: 1)
             setup = EditSetup(
                 operation: request.operation.name,
