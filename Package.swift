@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 let package = Package(
@@ -7,12 +7,19 @@ let package = Package(
         .library(name: "Strobe", targets: ["Strobe"]),
         .library(name: "StrobeTensor", targets: ["StrobeTensor"]),
         .library(name: "StrobeBench", targets: ["StrobeBench"]),
+        .library(name: "StrobeServer", targets: ["StrobeServer"]),
         .executable(name: "strobe", targets: ["StrobeCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // `swift package generate-documentation --target Strobe` (DocC); a build-time plugin only.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
+        // `strobe serve`: HTTP server, request logs, Prometheus metrics.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // System libraries (Debian packages, found through pkg-config).
@@ -48,9 +55,26 @@ let package = Package(
         // The measurements of `strobe bench`.
         .target(name: "StrobeBench", dependencies: ["Strobe", "StrobeTensor"]),
 
+        // `strobe serve`: the OpenAI-compatible HTTP server and its web page.
+        .target(
+            name: "StrobeServer",
+            dependencies: [
+                "Strobe",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            resources: [.embedInCode("Web/index.html"), .embedInCode("Web/app.js"), .embedInCode("Web/style.css")]),
+
         .executableTarget(
             name: "StrobeCLI",
-            dependencies: ["Strobe", "StrobeBench", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: [
+                "Strobe", "StrobeBench", "StrobeServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
 
         .executableTarget(
             name: "GEMMBenchmark", dependencies: ["StrobeTensor"],
@@ -58,6 +82,7 @@ let package = Package(
 
         .testTarget(name: "StrobeTensorTests", dependencies: ["StrobeTensor", "StrobeKernels"]),
         .testTarget(name: "StrobeBenchTests", dependencies: ["StrobeBench", "Strobe"]),
+        .testTarget(name: "StrobeServerTests", dependencies: ["StrobeServer", "Strobe"]),
         .testTarget(
             name: "StrobeTests", dependencies: ["Strobe"],
             resources: [.copy("Fixtures")]),

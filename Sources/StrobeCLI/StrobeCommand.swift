@@ -9,7 +9,7 @@ struct StrobeCommand: AsyncParsableCommand {
         commandName: "strobe",
         abstract: "Few-step text-to-image generation on the CPU.",
         version: strobeVersion,
-        subcommands: [Generate.self, Edit.self, Reframe.self, Info.self, Bench.self, Models.self])
+        subcommands: [Generate.self, Edit.self, Reframe.self, Serve.self, Info.self, Bench.self, Models.self])
 }
 
 /// Writes a line to standard error.

@@ -29,6 +29,23 @@ public enum ProgressAction: Sendable, Equatable {
 /// ``ProgressAction/cancel`` to stop. Keep it quick: it runs between steps.
 public typealias ProgressHandler = @Sendable (GenerationProgress) -> ProgressAction
 
+/// The pictures of one batch after a step: each image's current estimate of the result,
+/// `x − s · u` (the state at time `s` carried to time 0 along the step's own velocity, which
+/// is what a straight-path sampler would land on if it stopped here), decoded (and, for an
+/// edit, composited with the known region). After the last step they are the final images.
+public struct GenerationPreview: Sendable {
+    /// The step just done (1-based) and the number of steps.
+    public let step: Int, steps: Int
+    /// The plan's image indices the pictures belong to.
+    public let images: Range<Int>
+    /// One picture per image of the batch, at the output size.
+    public let pictures: [RGBImage]
+}
+
+/// Receives a ``GenerationPreview`` after every step; it costs one decode per image and step,
+/// so pass one only when the pictures are wanted (a live view, a stream).
+public typealias PreviewHandler = @Sendable (GenerationPreview) -> Void
+
 /// How long each stage of one generation took (wall clock).
 public struct StageTimings: Sendable, Equatable {
     /// Tokenizing the prompt.

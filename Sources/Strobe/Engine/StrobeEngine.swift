@@ -177,6 +177,15 @@ public final class StrobeEngine: Sendable {
         try await generate(plan(config), progress: progress)
     }
 
+    /// Runs a plan as ``generate(_:progress:)-(GenerationPlan,_)`` does, and hands `preview`
+    /// the pictures of each batch after every step (``GenerationPreview``). The images
+    /// returned are the same with or without previews.
+    public func generate(
+        _ plan: GenerationPlan, progress: ProgressHandler? = nil, preview: PreviewHandler?
+    ) async throws(PipelineError) -> GenerationResult {
+        try await run(plan, progress: progress, preview: preview)
+    }
+
     /// Runs a plan: encodes the prompt once, then samples the images in batches of up to
     /// ``maxBatch``, decodes and PNG-encodes them (nothing is written to disk).
     ///
@@ -185,6 +194,13 @@ public final class StrobeEngine: Sendable {
     /// promptly (after at most one more network call) and returns no image.
     public func generate(
         _ plan: GenerationPlan, progress: ProgressHandler? = nil
+    ) async throws(PipelineError) -> GenerationResult {
+        try await run(plan, progress: progress, preview: nil)
+    }
+
+    /// The pipeline behind both `generate(plan)` entry points.
+    private func run(
+        _ plan: GenerationPlan, progress: ProgressHandler?, preview: PreviewHandler?
     ) async throws(PipelineError) -> GenerationResult {
         let clock = ContinuousClock(), start = clock.now
         var timings = StageTimings()
@@ -231,17 +247,31 @@ public final class StrobeEngine: Sendable {
             let planned = workspace!
             var callDurations: [Duration] = []
             let initial = plan.edit?.start(noise: noise) ?? noise
+            var latest: (x: Tensor, u: Tensor, s: Float)?                         // for previews only
             let x0 = try await plan.sampler.run(from: initial) { (x, step) throws(PipelineError) -> Tensor in
                 var call = Duration.zero
                 defer { callDurations.append(call) }
-                return try stage(&call) { () throws(PipelineError) -> Tensor in
+                let u = try stage(&call) { () throws(PipelineError) -> Tensor in
                     model.denoiser.velocity(
                         x: x, t: step.t, gap: step.gap, beta: beta, conditioning: conditioning,
                         workspace: planned)                                            // [B, C, H, W]
                 }
+                if preview != nil { latest = (x, u, step.s) }
+                return u
             } adjust: { x, step in
-                plan.edit?.constrain(x, noise: noise, s: step.s) ?? x
+                let adjusted = plan.edit?.constrain(x, noise: noise, s: step.s) ?? x
+                if preview != nil, let last = latest { latest = (adjusted, last.u, last.s) }
+                return adjusted
             } afterStep: { (index) async throws(PipelineError) in
+                if let preview, let (x, u, s) = latest {
+                    let estimate = s == 0 ? x : x - u * s                              // [B, C, H, W] at t = 0
+                    var pictures: [RGBImage] = []
+                    for part in Ops.split(estimate, parts: batch.count, axis: 0) {
+                        let decoded = try decoder.decode(part.reshaped(shape))
+                        pictures.append(plan.edit?.composite(decoded) ?? decoded)
+                    }
+                    preview(GenerationPreview(step: index + 1, steps: plan.steps, images: batch, pictures: pictures))
+                }
                 let report = GenerationProgress(
                     step: index + 1, steps: plan.steps, images: batch,
                     completedCalls: timings.denoiserCalls.count + callDurations.count, totalCalls: totalCalls,

@@ -1,0 +1,133 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Strobe
+
+extension ServerState {
+    /// `POST /v1/images/generations`, `/v1/images/edits`, `/v1/images/reframes`: run now and
+    /// answer with the images, or stream them (`stream: true`). A client that disconnects
+    /// cancels its work.
+    func runImages(_ request: Request, route: ImageTask.Kind) async throws -> Response {
+        let disconnect = DisconnectGuard()
+        let base = baseURL(request)
+        return try await request.body.consumeWithInboundCloseHandler { body in
+            let bytes = try await readBody(body, headers: request.headers)
+            let task = try self.task(route: route, headers: request.headers, body: bytes)
+            let item = WorkItem(task: task, prefix: "img_", wantsPreviews: task.stream)
+            try await scheduler.submit(item)
+            // A stream notices a departed client when a write fails; the guard is for the wait.
+            if task.stream { return eventStream(item, base: base) }
+            disconnect.attach(item)
+            switch await item.outcome() {
+            case .completed(let result):
+                return JSONResponse.make(imagesResponse(result, task: task, created: item.created, base: base))
+            case .failed(let error):
+                throw error
+            case .cancelled:
+                throw APIError(.serviceUnavailable, "the request was cancelled before it finished", type: "server_error", code: "cancelled")
+            }
+        } onInboundClosed: {
+            disconnect.clientClosed()
+        }
+    }
+
+    /// Server-sent events, as OpenAI streams images: `image_generation.partial_image` after
+    /// steps (each image's current picture, `partial_image_index` counting from 0), then one
+    /// `image_generation.completed` per image; `error` if it fails. A failed write (the client
+    /// left) cancels the work.
+    func eventStream(_ item: WorkItem, base: String) -> Response {
+        let task = item.task
+        let events = item.events()
+        let steps = task.plan.steps
+        /// Steps whose pictures are sent: all, or `partial_images` of them spread to the end.
+        let chosen: Set<Int> = {
+            guard let wanted = task.partialImages else { return Set(1...steps) }
+            guard wanted > 0 else { return [] }
+            let count = min(wanted, steps)
+            return Set((1...count).map { Int((Double($0) * Double(steps) / Double(count)).rounded(.up)) })
+        }()
+        let kind = task.kind == .generation ? "image_generation" : "image_edit"
+        let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            var partialIndex = 0
+            func send(_ event: String, _ payload: [String: Any]) async throws {
+                let data = try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys, .withoutEscapingSlashes])
+                var buffer = ByteBuffer(string: "event: \(event)\ndata: ")
+                buffer.writeBytes(data)
+                buffer.writeString("\n\n")
+                try await writer.write(buffer)
+            }
+            do {
+                for await event in events {
+                    switch event {
+                    case .progress(let done, let total):
+                        try await send("strobe.progress", ["type": "strobe.progress", "completed_calls": done, "total_calls": total])
+                    case .preview(let preview):
+                        guard chosen.contains(preview.step) else { continue }
+                        for (offset, picture) in preview.pictures.enumerated() {
+                            let png = try engine.writer.encode(picture, metadata: nil)
+                            try await send("\(kind).partial_image", [
+                                "type": "\(kind).partial_image", "b64_json": Data(png).base64EncodedString(),
+                                "partial_image_index": partialIndex, "image_index": preview.images.lowerBound + offset,
+                                "step": preview.step, "steps": preview.steps, "created_at": item.created,
+                                "size": task.plan.size.description, "output_format": "png", "background": "opaque", "quality": "auto",
+                            ])
+                        }
+                        partialIndex += 1
+                    case .finished(.completed(let result)):
+                        let response = imagesResponse(result, task: task, created: item.created, base: base)
+                        for (index, image) in response.data.enumerated() {
+                            var payload: [String: Any] = [
+                                "type": "\(kind).completed", "created_at": item.created, "image_index": index,
+                                "revised_prompt": image.revised_prompt, "seed": String(image.seed),
+                                "size": response.size, "output_format": "png", "background": "opaque", "quality": "auto",
+                                "usage": ["input_tokens": result.plan.promptTokenCount, "output_tokens": 0, "total_tokens": result.plan.promptTokenCount],
+                            ]
+                            if let b64 = image.b64_json { payload["b64_json"] = b64 }
+                            if let url = image.url { payload["url"] = url }
+                            try await send("\(kind).completed", payload)
+                        }
+                    case .finished(.failed(let error)):
+                        try await send("error", ["type": "error", "error": error.body["error"] ?? [:]])
+                    case .finished(.cancelled):
+                        try await send("error", ["type": "error", "error": APIError(.serviceUnavailable, "cancelled", type: "server_error", code: "cancelled").body["error"] ?? [:]])
+                    }
+                }
+                try await writer.finish(nil)
+            } catch {
+                item.cancel()
+                throw error
+            }
+        })
+    }
+
+    /// `GET /files/{id}.png`: a `url` result (404 unknown, 410 expired). Not behind the API
+    /// key: the id, 128 random bits, is the capability, as with a signed URL.
+    func file(_ name: String) throws -> Response {
+        guard name.hasSuffix(".png") else { throw APIError.notFound("no file \(name)") }
+        switch images.get(String(name.dropLast(4))) {
+        case .found(let png):
+            return Response(status: .ok, headers: [.contentType: "image/png", .cacheControl: "private, max-age=600"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: png)))
+        case .gone:
+            throw APIError(.gone, "the image \(name) has expired", type: "not_found_error", code: "expired")
+        case .unknown:
+            throw APIError.notFound("no file \(name)")
+        }
+    }
+
+    /// `GET /v1/models`.
+    func models() -> ModelList {
+        let info = engine.info
+        var sizes: [String: String] = [:]
+        for ratio in AspectRatio.allCases { sizes[ratio.rawValue] = engine.size(of: ratio).description }
+        var samplers: [String: [Int]] = [:], defaults: [String: Int] = [:]
+        for kind in SamplerKind.allCases {
+            samplers[kind.rawValue] = [kind.stepRange.lowerBound, kind.stepRange.upperBound]
+            defaults[kind.rawValue] = kind.defaultSteps(info.samplerDefaults)
+        }
+        let created = (try? FileManager.default.attributesOfItem(atPath: info.path)[.modificationDate] as? Date)
+            .map { Int($0.timeIntervalSince1970) } ?? 0
+        return ModelList(data: [.init(id: info.name, created: created, sizes: sizes, samplers: samplers, default_steps: defaults)])
+    }
+}

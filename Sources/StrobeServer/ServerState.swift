@@ -1,0 +1,154 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Strobe
+import Synchronization
+
+/// Everything the routes share: one engine, its scheduler, the stores, the limits.
+struct ServerState: Sendable {
+    let engine: StrobeEngine
+    let settings: ServerSettings
+    let scheduler: Scheduler
+    let jobs: JobStore
+    let images: ImageStore
+    let metrics: ServerMetrics
+    let reader: ImageTaskReader
+    let logger: Logger
+
+    init(engine: StrobeEngine, settings: ServerSettings, logger: Logger) {
+        self.engine = engine
+        self.settings = settings
+        self.logger = logger
+        metrics = ServerMetrics()
+        scheduler = Scheduler(engine: engine, settings: settings, metrics: metrics, logger: logger)
+        jobs = JobStore(retention: settings.jobRetention, maxFinished: settings.maxFinishedJobs)
+        images = ImageStore(retention: settings.imageRetention, maxBytes: settings.maxStoredImageBytes)
+        reader = ImageTaskReader(engine: engine, settings: settings)
+    }
+
+    /// Reads a whole request body within the size and time limits (413, 408).
+    func readBody(_ body: RequestBody, headers: HTTPFields) async throws -> [UInt8] {
+        let limit = settings.maxBodyBytes
+        if let length = headers[.contentLength].flatMap(Int.init), length > limit {
+            throw APIError(.contentTooLarge, "the body is \(length) bytes; the limit is \(limit)", code: "body_too_large")
+        }
+        let timeout = settings.bodyTimeout
+        return try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
+            group.addTask {
+                do {
+                    return Array(buffer: try await body.collect(upTo: limit))
+                } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+                    throw APIError(.contentTooLarge, "the body is over the limit of \(limit) bytes", code: "body_too_large")
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let bytes = first else {
+                throw APIError(.requestTimeout, "the request body took longer than \(timeout) to arrive", code: "body_timeout")
+            }
+            return bytes
+        }
+    }
+
+    /// The media type of a request, lowercased, without parameters.
+    static func mediaType(_ headers: HTTPFields) -> String {
+        (headers[.contentType] ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+    }
+
+    /// Parses a request for `route` into a task: JSON for generations, multipart for edits and
+    /// reframes (415-style mistakes answer 400 naming the type expected).
+    func task(route: ImageTask.Kind, headers: HTTPFields, body: [UInt8]) throws(APIError) -> ImageTask {
+        let type = Self.mediaType(headers)
+        switch route {
+        case .generation:
+            guard type == "application/json" else {
+                throw APIError.invalid("send 'Content-Type: application/json' (got '\(type)')", code: "unsupported_content_type")
+            }
+            return try reader.generation(try RequestFields.json(body))
+        case .edit, .reframe:
+            guard let contentType = headers[.contentType], let boundary = Multipart.boundary(contentType: contentType) else {
+                throw APIError.invalid("send 'Content-Type: multipart/form-data' with a boundary (got '\(type)')", code: "unsupported_content_type")
+            }
+            let parts = try Multipart.parse(body, boundary: boundary)
+            var fields: [String: RequestFields.Value] = [:]
+            var images: [FormPart] = [], masks: [FormPart] = []
+            for part in parts {
+                switch part.name {
+                case "image", "image[]": images.append(part)
+                case "mask": masks.append(part)
+                default:
+                    guard part.filename == nil else {
+                        throw APIError.invalid("unexpected file in field '\(part.name)'", param: part.name, code: "unknown_parameter")
+                    }
+                    guard fields[part.name] == nil else {
+                        throw APIError.invalid("field '\(part.name)' given twice", param: part.name)
+                    }
+                    fields[part.name] = .text(String(decoding: part.body, as: UTF8.self))
+                }
+            }
+            guard let imagePart = images.first else {
+                throw APIError.invalid("an image is required in the 'image' field", param: "image", code: "missing_required_parameter")
+            }
+            guard images.count == 1 else {
+                throw APIError.invalid("one image per request (got \(images.count))", param: "image")
+            }
+            guard masks.count <= 1 else { throw APIError.invalid("one mask per request", param: "mask") }
+            let image = try reader.decodeImage(imagePart, param: "image")
+            let requestFields = RequestFields(values: fields)
+            if route == .reframe {
+                guard masks.isEmpty else { throw APIError.invalid("a reframe takes no mask", param: "mask") }
+                return try reader.reframe(requestFields, image: image)
+            }
+            let mask = try masks.first.map { (part) throws(APIError) in try reader.decodeImage(part, param: "mask") }
+            return try reader.edit(requestFields, image: image, mask: mask)
+        }
+    }
+
+    /// The images of a result in OpenAI's shape; `url` results are stored and linked under
+    /// `base` (`http://host:port`).
+    func imagesResponse(_ result: GenerationResult, task: ImageTask, created: Int, base: String) -> ImagesResponse {
+        let items = result.images.map { image -> ImagesResponse.Item in
+            var item = ImagesResponse.Item(revised_prompt: result.plan.prompt, seed: image.seed)
+            switch task.responseFormat {
+            case .b64JSON: item.b64_json = Data(image.png).base64EncodedString()
+            case .url: item.url = "\(base)/files/\(images.put(image.png)).png"
+            }
+            return item
+        }
+        return ImagesResponse(
+            created: created, data: items, size: result.plan.size.description, sampler: result.plan.sampler.name,
+            steps: result.plan.steps)
+    }
+
+    /// `http://host:port` as the client addressed this server.
+    func baseURL(_ request: Request) -> String {
+        let host = request.head.authority ?? "\(settings.host):\(settings.port)"
+        return "http://\(host)"
+    }
+}
+
+/// Cancels a request's work when its client goes away, whether that happens before or after
+/// the work exists.
+final class DisconnectGuard: Sendable {
+    private let state = Mutex<(item: WorkItem?, closed: Bool)>((nil, false))
+
+    func attach(_ item: WorkItem) {
+        let closed = state.withLock { state in
+            state.item = item
+            return state.closed
+        }
+        if closed { item.cancel() }
+    }
+
+    func clientClosed() {
+        let item = state.withLock { state in
+            state.closed = true
+            return state.item
+        }
+        item?.cancel()
+    }
+}
