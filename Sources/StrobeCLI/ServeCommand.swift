@@ -35,6 +35,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("max-body-mb"), help: "Largest request body, MiB.")
     var maxBodyMB = 16
 
+    @Option(name: .customLong("max-pixels"), help: "Largest uploaded image, in pixels as its header declares.")
+    var maxPixels = 4096 * 4096
+
     @Option(name: .customLong("memory-budget-mb"), help: "Memory the admitted work may need in all, MiB (the engine's estimate).")
     var memoryBudgetMB = 2048
 
@@ -54,6 +57,7 @@ struct Serve: AsyncParsableCommand {
         }
         guard queue >= 1 else { throw ValidationError("--queue must be at least 1") }
         guard maxBodyMB >= 1, maxBodyMB <= 1024 else { throw ValidationError("--max-body-mb must be in 1...1024") }
+        guard maxPixels >= 1, maxPixels <= InputImage.maxPixels else { throw ValidationError("--max-pixels must be in 1...\(InputImage.maxPixels)") }
         guard memoryBudgetMB >= 64 else { throw ValidationError("--memory-budget-mb must be at least 64") }
         guard retentionSeconds >= 1 else { throw ValidationError("--retention must be at least 1 second") }
         if let threads, !GenerationConfig.threadRange.contains(threads) { throw ValidationError("--threads \(threads) is out of range") }
@@ -72,6 +76,7 @@ struct Serve: AsyncParsableCommand {
         settings.queueCapacity = queue
         settings.maxBodyBytes = maxBodyMB << 20
         settings.memoryBudgetBytes = memoryBudgetMB << 20
+        settings.maxInputPixels = maxPixels
         settings.jobRetention = .seconds(retentionSeconds)
         settings.imageRetention = .seconds(retentionSeconds)
         settings.threads = threads
