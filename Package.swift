@@ -82,7 +82,9 @@ let package = Package(
 
         .testTarget(name: "StrobeTensorTests", dependencies: ["StrobeTensor", "StrobeKernels"]),
         .testTarget(name: "StrobeBenchTests", dependencies: ["StrobeBench", "Strobe"]),
-        .testTarget(name: "StrobeServerTests", dependencies: ["StrobeServer", "Strobe"]),
+        .testTarget(
+            name: "StrobeServerTests",
+            dependencies: ["StrobeServer", "Strobe", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "StrobeTests", dependencies: ["Strobe"],
             resources: [.copy("Fixtures")]),
