@@ -148,6 +148,36 @@ struct ServerTests {
         }
     }
 
+    @Test func aClientThatLeavesCancelsItsWork() async throws {
+        try await withServer { base in
+            // 1000 full steps would run for many seconds; the client leaves after it starts.
+            let request = Task {
+                try await postJSON(base.appending(path: "v1/images/generations"), ["prompt": "a lake", "sampler": "full", "steps": 1000])
+            }
+            func running() async throws -> Bool {
+                String(decoding: try await http("GET", base.appending(path: "metrics")).body, as: UTF8.self)
+                    .contains("strobe_running 1")
+            }
+            var started = false
+            for _ in 0..<400 where !started {
+                started = try await running()
+                if !started { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            #expect(started)
+            request.cancel()
+            var stopped = false
+            for _ in 0..<500 where !stopped {
+                try await Task.sleep(for: .milliseconds(10))
+                stopped = try await !running()
+            }
+            #expect(stopped, "the work went on after its client left")
+            let metrics = String(decoding: try await http("GET", base.appending(path: "metrics")).body, as: UTF8.self)
+            let calls = metrics.split(separator: "\n").first { $0.hasPrefix("strobe_network_calls_total ") }
+                .flatMap { Double($0.split(separator: " ").last ?? "") } ?? .infinity
+            #expect(calls < 1000)
+        }
+    }
+
     @Test func theSchedulerRefusesBeyondItsQueueAndMemoryBudget() async throws {
         var settings = ServerSettings()
         settings.queueCapacity = 1
