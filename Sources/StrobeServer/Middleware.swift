@@ -11,7 +11,11 @@ struct ObserveMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
-        let id = RandomID.make().prefix(16)
+        // The client's own request id when it sends a plausible one, else a fresh one.
+        let given = request.headers[.requestID].flatMap { id in
+            id.count <= 64 && !id.isEmpty && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") } ? id : nil
+        }
+        let id = given ?? String(RandomID.make().prefix(16))
         var response: Response
         do {
             response = try await next(request, context)
@@ -25,7 +29,7 @@ struct ObserveMiddleware<Context: RequestContext>: RouterMiddleware {
             logger.error("unexpected error", metadata: ["request_id": "\(id)", "error": "\(error)"])
             response = APIError(.internalServerError, "internal error", type: "server_error", code: "internal_error", shouldRetry: nil).response()
         }
-        response.headers[.requestID] = String(id)
+        response.headers[.requestID] = id
         let route = context.endpointPath ?? "unmatched"
         let duration = ContinuousClock.now - start
         metrics.request(route: route, method: request.method.rawValue, status: response.status.code, duration: duration)

@@ -43,6 +43,14 @@ struct JobResponse: Encodable, Sendable {
     let error: ErrorBody?
 }
 
+/// `GET /health`: live while the process answers; ready until shutdown begins (then 503).
+struct Health: Encodable, Sendable {
+    let status: String
+    let live: Bool
+    let ready: Bool
+    let model: String
+}
+
 /// `GET /v1/models`.
 struct ModelList: Encodable, Sendable {
     struct Model: Encodable, Sendable {

@@ -65,7 +65,7 @@ public struct StrobeServer: Sendable {
         router.get("/health") { _, _ in
             let ready = await !state.scheduler.isDraining
             return JSONResponse.make(
-                ["status": ready ? "ok" : "draining", "live": "true", "ready": ready ? "true" : "false", "model": state.engine.info.name],
+                Health(status: ready ? "ok" : "draining", live: true, ready: ready, model: state.engine.info.name),
                 status: ready ? .ok : .serviceUnavailable)
         }
         router.get("/metrics") { _, _ in
