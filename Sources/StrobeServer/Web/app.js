@@ -9,7 +9,7 @@
   const el = {
     model: $("model"), keyPanel: $("key-panel"), apiKey: $("api-key"),
     form: $("generate-form"), prompt: $("prompt"), ratio: $("aspect-ratio"), sizeHint: $("size-hint"),
-    count: $("count"), seed: $("seed"), seedClear: $("seed-clear"), sampler: $("sampler"),
+    count: $("count"), seed: $("seed"), seedHint: $("seed-hint"), seedClear: $("seed-clear"), sampler: $("sampler"),
     steps: $("steps"), stepsHint: $("steps-hint"), generate: $("generate"), cancel: $("cancel"),
     dropzone: $("dropzone"), file: $("file"), editForm: $("edit-form"), sourcePreview: $("source-preview"),
     sourceName: $("source-name"), sourceSize: $("source-size"), sourceClear: $("source-clear"),
@@ -270,6 +270,10 @@
       el.clearResults.hidden = false;
       el.results.prepend(this.root);
       for (let i = 0; i < settings.n; i++) this.figure(i);
+      // In one column the results sit below the settings: bring the new run into view.
+      if (window.matchMedia("(max-width: 860px)").matches) {
+        this.root.scrollIntoView({ behavior: "smooth", block: "start" });
+      }
     }
 
     render() {
@@ -501,6 +505,10 @@
       }
       if (card.completed < settings.n) throw new Error("The connection ended before every image arrived.");
       card.finish("done");
+      const seeds = (card.settings.seeds || []).filter(Boolean);
+      if (!settings.seed && seeds.length) {
+        el.seedHint.textContent = `Blank: a new random seed each time. The last run used ${seeds[0]}.`;
+      }
       const seconds = ((performance.now() - card.started) / 1000).toFixed(1);
       setStatus(`Done: ${card.completed} image${card.completed === 1 ? "" : "s"} in ${seconds} s.`, 1);
     } catch (error) {
@@ -614,12 +622,10 @@
       form.append("aspect_ratio", el.reframeRatio.value);
       form.append("anchor", selectedAnchor());
       settings.ratio = el.reframeRatio.value;
-      settings.size = sizeOf(el.reframeRatio.value);
       settings.anchor = selectedAnchor();
     } else {
       form.append("strength", el.strength.value);
       settings.strength = Number(el.strength.value);
-      if (state.source.width) settings.size = `${state.source.width}x${state.source.height}`;
       settings.steps = undefined; // a modification runs part of the schedule: the stream says how many
     }
     run(reframe ? "/v1/images/reframes" : "/v1/images/edits", { method: "POST", body: form }, settings);
@@ -704,6 +710,16 @@
     state.source.width = el.sourcePreview.naturalWidth;
     state.source.height = el.sourcePreview.naturalHeight;
     el.sourceSize.textContent = `${state.source.width} × ${state.source.height}`;
+    // Reframing to the ratio the image already has does nothing: offer the next one instead.
+    const shape = state.source.width / state.source.height;
+    const same = (ratio) => {
+      const [w, h] = ratio.split(":").map(Number);
+      return Math.abs(Math.log(w / h / shape)) < 0.02;
+    };
+    if (same(el.reframeRatio.value)) {
+      const other = [...el.reframeRatio.options].find((option) => !same(option.value));
+      if (other) el.reframeRatio.value = other.value;
+    }
   });
   el.sourcePreview.addEventListener("error", () => {
     if (!state.source) return;
