@@ -62,6 +62,14 @@ struct ModelList: Encodable, Sendable {
         let sizes: [String: String]
         let samplers: [String: [Int]]
         let default_steps: [String: Int]
+        /// This server's limits on a request.
+        let limits: Limits
+    }
+
+    struct Limits: Encodable, Sendable {
+        let max_images: Int
+        let max_body_bytes: Int
+        let max_input_pixels: Int
     }
 
     var object = "list"

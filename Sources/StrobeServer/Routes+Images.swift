@@ -80,7 +80,8 @@ extension ServerState {
                             var payload: [String: Any] = [
                                 "type": "\(kind).completed", "created_at": item.created, "image_index": index,
                                 "revised_prompt": image.revised_prompt, "seed": String(image.seed),
-                                "size": response.size, "output_format": "png", "background": "opaque", "quality": "auto",
+                                "size": response.size, "sampler": response.sampler, "steps": response.steps,
+                                "output_format": "png", "background": "opaque", "quality": "auto",
                                 "usage": ["input_tokens": result.plan.promptTokenCount, "output_tokens": 0, "total_tokens": result.plan.promptTokenCount],
                             ]
                             if let b64 = image.b64_json { payload["b64_json"] = b64 }
@@ -128,6 +129,9 @@ extension ServerState {
         }
         let created = (try? FileManager.default.attributesOfItem(atPath: info.path)[.modificationDate] as? Date)
             .map { Int($0.timeIntervalSince1970) } ?? 0
-        return ModelList(data: [.init(id: info.name, created: created, sizes: sizes, samplers: samplers, default_steps: defaults)])
+        let limits = ModelList.Limits(
+            max_images: settings.maxImages, max_body_bytes: settings.maxBodyBytes, max_input_pixels: settings.maxInputPixels)
+        return ModelList(data: [.init(
+            id: info.name, created: created, sizes: sizes, samplers: samplers, default_steps: defaults, limits: limits)])
     }
 }
