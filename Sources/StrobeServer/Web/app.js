@@ -167,6 +167,7 @@
       state.model = model;
       el.model.textContent = model.id;
       el.model.classList.add("ready");
+      if (model.limits && model.limits.max_images) el.count.max = String(model.limits.max_images);
       fillRatios(el.ratio, model.sizes, "1:1");
       fillRatios(el.reframeRatio, model.sizes, "16:9");
       const previous = el.sampler.value;
