@@ -80,7 +80,9 @@ let package = Package(
             name: "GEMMBenchmark", dependencies: ["StrobeTensor"],
             path: "Benchmarks/GEMMBenchmark"),
 
-        .testTarget(name: "StrobeTensorTests", dependencies: ["StrobeTensor", "StrobeKernels"]),
+        .testTarget(
+            name: "StrobeTensorTests", dependencies: ["StrobeTensor", "StrobeKernels"],
+            resources: [.copy("Fixtures")]),
         .testTarget(name: "StrobeBenchTests", dependencies: ["StrobeBench", "Strobe"]),
         .testTarget(
             name: "StrobeServerTests",

@@ -1,5 +1,6 @@
 // GEMM benchmark: GFLOPS of the tensor core's matrix product at square sizes and at the shapes
-// of a small DiT denoiser (hidden 512, 256 tokens, MLP ratio 4, batch 1, 64-wide heads).
+// of a small DiT denoiser (hidden 512, 256 tokens, MLP ratio 4, batch 1, 64-wide heads), and
+// the v2 decoder's 3×3 convolutions (ConvCases.swift).
 //
 // Usage: GEMMBenchmark [--threads N] [--json PATH] [--min-time SECONDS]
 //
@@ -177,6 +178,7 @@ for c in opCases {
         + r.shape.padding(toLength: 26, withPad: " ", startingAt: 0)
         + String(format: "%9.3f %9.3f %6d", r.medianSeconds * 1e3, r.minSeconds * 1e3, r.runs))
 }
+results += runConvCases(minTime: options.minTime, sink: &sink)
 if sink.isNaN { print("(checksum NaN)") }
 
 if let path = options.jsonPath {
