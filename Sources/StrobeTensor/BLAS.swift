@@ -57,10 +57,13 @@ public enum BLAS {
         features: CPUFeatures, openblasChoice: String, available: [String]
     ) -> (core: String, reason: String) {
         var reason = [CChar](repeating: 0, count: 256)
-        let core = withCStrings(available) { names in
-            strobe_blas_choose_core(features.rawValue, openblasChoice, names, Int32(names.count), &reason, 256)
-        }
-        let name = core.map { String(cString: $0) } ?? openblasChoice
+        // The rule may return `openblasChoice` itself: read the name while its C copy lives.
+        let name = openblasChoice.withCString { choice in
+            withCStrings(available) { names in
+                strobe_blas_choose_core(features.rawValue, choice, names, Int32(names.count), &reason, 256)
+                    .map { String(cString: $0) }
+            }
+        } ?? openblasChoice
         return (name, String(decoding: reason.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
     }
 
