@@ -51,6 +51,9 @@ struct ImageTaskReader: Sendable {
         guard let prompt = try fields.string("prompt") else {
             throw APIError.invalid("'prompt' is required", param: "prompt", code: "missing_required_parameter")
         }
+        guard !prompt.allSatisfy(\.isWhitespace) else {
+            throw APIError.invalid("'prompt' is empty", param: "prompt", code: "invalid_prompt")
+        }
         var config = try baseConfig(fields, prompt: prompt)
         let ratio = try aspectRatio(fields)
         if let size = try size(fields) {

@@ -7,13 +7,27 @@ extension ServerState {
     /// `POST /v1/images/generations`, `/v1/images/edits`, `/v1/images/reframes`: run now and
     /// answer with the images, or stream them (`stream: true`). A client that disconnects
     /// cancels its work.
+    ///
+    /// Watching for the client to leave ends the connection after the answer, so these answers
+    /// say `Connection: close` (a client must not send its next request on this connection).
     func runImages(_ request: Request, route: ImageTask.Kind) async throws -> Response {
+        var response: Response
+        do {
+            response = try await runImagesWatched(request, route: route)
+        } catch let error as APIError {
+            response = error.response()
+        }
+        response.headers[.connection] = "close"
+        return response
+    }
+
+    private func runImagesWatched(_ request: Request, route: ImageTask.Kind) async throws -> Response {
         let disconnect = DisconnectGuard()
         let base = baseURL(request)
         return try await request.body.consumeWithInboundCloseHandler { body in
             let bytes = try await readBody(body, headers: request.headers)
             let task = try self.task(route: route, headers: request.headers, body: bytes)
-            let item = WorkItem(task: task, prefix: "img_", wantsPreviews: task.stream)
+            let item = WorkItem(task: task, prefix: "img_", wantsPreviews: task.stream && task.partialImages != 0)
             try await scheduler.submit(item)
             // A stream notices a departed client when a write fails; the guard is for the wait.
             if task.stream { return eventStream(item, base: base) }
@@ -24,7 +38,11 @@ extension ServerState {
             case .failed(let error):
                 throw error
             case .cancelled:
-                throw APIError(.serviceUnavailable, "the request was cancelled before it finished", type: "server_error", code: "cancelled")
+                if await scheduler.isDraining { throw APIError.shuttingDown }
+                // Only a client that left cancels a request it waits for: nobody reads this
+                // answer, but logs and metrics see 499 (nginx's "client closed request").
+                throw APIError(HTTPResponse.Status(code: 499, reasonPhrase: "Client Closed Request"),
+                               "the client closed the connection", code: "client_closed_request")
             }
         } onInboundClosed: {
             disconnect.clientClosed()

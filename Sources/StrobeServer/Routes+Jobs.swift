@@ -15,7 +15,7 @@ extension ServerState {
         } else {
             route = .generation
         }
-        let task = try self.task(route: route, headers: request.headers, body: bytes)
+        let task = try self.task(route: route, headers: request.headers, body: bytes, allowOperation: true)
         guard !task.stream else { throw APIError.invalid("a job does not stream; poll GET /v1/jobs/{id}", param: "stream") }
         let item = WorkItem(task: task, prefix: "job_", wantsPreviews: false)
         try await scheduler.submit(item)

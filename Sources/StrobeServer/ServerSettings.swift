@@ -30,6 +30,8 @@ public struct ServerSettings: Sendable {
     public var maxStoredImageBytes = 256 << 20
     /// How long a client may take to send its request body (408 beyond).
     public var bodyTimeout: Duration = .seconds(30)
+    /// How long a graceful shutdown may take before what is left is cancelled.
+    public var shutdownGrace: Duration = .seconds(90)
     /// Threads per generation (nil: all cores).
     public var threads: Int?
 

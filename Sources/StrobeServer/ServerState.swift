@@ -28,31 +28,58 @@ struct ServerState: Sendable {
     }
 
     /// Reads a whole request body within the size and time limits (413, 408).
+    ///
+    /// A body over the limit is read on and dropped (up to ``drainLimit`` more bytes) before the
+    /// 413, so that a client that sends its whole body before reading (most do; only some send
+    /// `Expect: 100-continue`) gets the answer instead of a failed write. A body that ends early
+    /// (the client gave up) is a 400.
     func readBody(_ body: RequestBody, headers: HTTPFields) async throws -> [UInt8] {
         let limit = settings.maxBodyBytes
-        if let length = headers[.contentLength].flatMap(Int.init), length > limit {
-            throw APIError(.contentTooLarge, "the body is \(length) bytes; the limit is \(limit)", code: "body_too_large")
-        }
+        let declared = headers[.contentLength].flatMap(Int.init)
         let timeout = settings.bodyTimeout
-        return try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
+        let outcome = try await withThrowingTaskGroup(of: BodyRead?.self) { group in
             group.addTask {
+                var bytes: [UInt8] = []
+                var total = 0
                 do {
-                    return Array(buffer: try await body.collect(upTo: limit))
-                } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
-                    throw APIError(.contentTooLarge, "the body is over the limit of \(limit) bytes", code: "body_too_large")
+                    for try await buffer in body {
+                        total += buffer.readableBytes
+                        if total <= limit, (declared ?? 0) <= limit {
+                            bytes += buffer.readableBytesView
+                        } else if total > limit + Self.drainLimit {
+                            return .tooLarge(total)
+                        }
+                    }
+                } catch {
+                    throw APIError(.badRequest, "the request body ended before it was complete", code: "incomplete_body")
                 }
+                return total > limit || (declared ?? 0) > limit ? .tooLarge(max(total, declared ?? 0)) : .read(bytes)
             }
             group.addTask {
                 try await Task.sleep(for: timeout)
                 return nil
             }
             defer { group.cancelAll() }
-            guard let first = try await group.next(), let bytes = first else {
+            guard let first = try await group.next(), let read = first else {
                 throw APIError(.requestTimeout, "the request body took longer than \(timeout) to arrive", code: "body_timeout")
             }
-            return bytes
+            return read
+        }
+        switch outcome {
+        case .read(let bytes): return bytes
+        case .tooLarge(let size):
+            throw APIError(.contentTooLarge, "the body is \(size) bytes or more; the limit is \(limit)", code: "body_too_large")
         }
     }
+
+    /// What reading a body found.
+    enum BodyRead: Sendable {
+        case read([UInt8])
+        case tooLarge(Int)
+    }
+
+    /// Bytes beyond the limit read and dropped before a 413 (more and the connection closes).
+    static let drainLimit = 64 << 20
 
     /// The media type of a request, lowercased, without parameters.
     static func mediaType(_ headers: HTTPFields) -> String {
@@ -60,8 +87,9 @@ struct ServerState: Sendable {
     }
 
     /// Parses a request for `route` into a task: JSON for generations, multipart for edits and
-    /// reframes (415-style mistakes answer 400 naming the type expected).
-    func task(route: ImageTask.Kind, headers: HTTPFields, body: [UInt8]) throws(APIError) -> ImageTask {
+    /// reframes (415-style mistakes answer 400 naming the type expected). `allowOperation` lets a
+    /// multipart job carry its `operation` field.
+    func task(route: ImageTask.Kind, headers: HTTPFields, body: [UInt8], allowOperation: Bool = false) throws(APIError) -> ImageTask {
         let type = Self.mediaType(headers)
         switch route {
         case .generation:
@@ -80,6 +108,8 @@ struct ServerState: Sendable {
                 switch part.name {
                 case "image", "image[]": images.append(part)
                 case "mask": masks.append(part)
+                case "operation" where allowOperation:
+                    continue                                               // read by the jobs route
                 default:
                     guard part.filename == nil else {
                         throw APIError.invalid("unexpected file in field '\(part.name)'", param: part.name, code: "unknown_parameter")

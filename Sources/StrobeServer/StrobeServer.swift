@@ -47,10 +47,12 @@ public struct StrobeServer: Sendable {
         // The scheduler is listed after the HTTP server, so on shutdown it drains first (the
         // group stops services in reverse order) while the server still answers the requests
         // that wait on it; then the server closes.
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: app), .init(service: state.scheduler)],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: state.logger))
+        var configuration = ServiceGroupConfiguration(
+            services: [.init(service: app), .init(service: state.scheduler)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: state.logger)
+        // A connection that never finishes (a client that stops reading) cannot hold the exit.
+        configuration.maximumGracefulShutdownDuration = settings.shutdownGrace
+        let group = ServiceGroup(configuration: configuration)
         try await group.run()
     }
 
