@@ -1,0 +1,110 @@
+"""Training images of the v2 autoencoder: renders at the nine aspect ratios at about 512² pixels,
+cached on disk as they are first needed, and random crops of them.
+
+    sizes = V2_SIZES["16:9"]                     # (672, 384)
+    cache = RenderCache("data/v2-ae", count=3000, seed=0)
+    cache.grow(2)                                # render up to 2 missing images
+    x, w = cache.crops(rng, batch=8, size=256)   # [B, 3, S, S] in [0, 1], pixel weights [B, 1, S, S]
+    x = heldout_renders(6, 512, 512, seed=0)     # [N, 3, 512, 512], scenes the cache never draws
+
+Each cached image is one `.npz` (uint8 pixels [H, W, 3] and a uint8 mask [H, W] of the pixels
+that objects, the sun, the moon or stars changed). Image i's scene, size and render seed follow
+from (seed, i) alone, so a cache can be deleted and rebuilt the same.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import torch
+
+from strobe_training.scenes import ASPECT_SIZES, render, render_with_masks, sample_scene
+
+# "W:H" -> (width, height): v1's sizes doubled, multiples of 32 (the DiT's 2×2 latent patches).
+V2_SIZES: dict[str, tuple[int, int]] = {r: (2 * w, 2 * h) for r, (w, h) in ASPECT_SIZES.items()}
+RATIOS = tuple(V2_SIZES)
+HELDOUT_STREAM = 7_777   # held-out scenes come from their own stream of the seed
+
+
+def image_spec(seed: int, index: int) -> tuple:
+    """(scene, width, height, render seed) of cached image `index`."""
+    rng = np.random.default_rng([seed, index])
+    scene = sample_scene(rng)
+    width, height = V2_SIZES[RATIOS[int(rng.integers(len(RATIOS)))]]
+    return scene, width, height, int(rng.integers(2**31))
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """float [3, H, W] in [0, 1] → uint8 [H, W, 3]."""
+    return np.round(np.clip(image, 0, 1) * 255).astype(np.uint8).transpose(1, 2, 0)
+
+
+class RenderCache:
+    """`count` renders under `root`, made on demand (`grow`), read back as random crops."""
+
+    def __init__(self, root: str, count: int, seed: int = 0):
+        self.root, self.count, self.seed = root, count, seed
+        os.makedirs(root, exist_ok=True)
+        have = {n for n in os.listdir(root) if n.endswith(".npz")}
+        self.ready = [i for i in range(count) if self._name(i) in have]
+        self._next = 0
+
+    def _name(self, i: int) -> str:
+        return f"{self.seed}-{i:06d}.npz"
+
+    def grow(self, n: int) -> int:
+        """Render up to n images not yet on disk; returns how many were made."""
+        made, ready = 0, set(self.ready)
+        while made < n and self._next < self.count:
+            i = self._next
+            self._next += 1
+            if i in ready:
+                continue
+            scene, w, h, rseed = image_spec(self.seed, i)
+            image, objects, bodies = render_with_masks(scene, w, h, rseed)
+            tmp = os.path.join(self.root, f".tmp-{os.getpid()}.npz")
+            np.savez(tmp, pixels=to_uint8(image), mask=(objects | bodies).astype(np.uint8))
+            os.replace(tmp, os.path.join(self.root, self._name(i)))
+            self.ready.append(i)
+            made += 1
+        return made
+
+    @property
+    def full(self) -> bool:
+        return len(self.ready) >= self.count
+
+    def load(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """Cached image i: uint8 pixels [H, W, 3] and mask [H, W]."""
+        with np.load(os.path.join(self.root, self._name(i))) as f:
+            return f["pixels"], f["mask"]
+
+    def crops(self, rng: np.random.Generator, batch: int, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """`batch` random size×size crops (random images, places and mirror) →
+        pixels [B, 3, S, S] float in [0, 1], masks [B, 1, S, S] float in {0, 1}."""
+        if not self.ready:
+            raise RuntimeError("the render cache is empty: call grow() first")
+        xs, ms = [], []
+        for _ in range(batch):
+            pixels, mask = self.load(self.ready[int(rng.integers(len(self.ready)))])
+            h, w = mask.shape
+            y0, x0 = int(rng.integers(h - size + 1)), int(rng.integers(w - size + 1))
+            p = pixels[y0:y0 + size, x0:x0 + size]      # [S, S, 3]
+            m = mask[y0:y0 + size, x0:x0 + size]        # [S, S]
+            if rng.random() < 0.5:
+                p, m = p[:, ::-1], m[:, ::-1]
+            xs.append(torch.from_numpy(np.ascontiguousarray(p)).permute(2, 0, 1))
+            ms.append(torch.from_numpy(np.ascontiguousarray(m))[None])
+        x = torch.stack(xs).float() / 255               # [B, 3, S, S]
+        return x, torch.stack(ms).float()               # [B, 1, S, S]
+
+
+def heldout_renders(n: int, width: int, height: int, seed: int = 0) -> torch.Tensor:
+    """n renders of scenes from a stream the cache never uses, quantised to uint8 like a PNG:
+    [N, 3, H, W] float in [0, 1]."""
+    out = []
+    for i in range(n):
+        rng = np.random.default_rng([seed, HELDOUT_STREAM, i])
+        scene = sample_scene(rng)
+        image = render(scene, width, height, int(rng.integers(2**31)))
+        out.append(torch.from_numpy(to_uint8(image)).permute(2, 0, 1))
+    return torch.stack(out).float() / 255
