@@ -178,6 +178,27 @@ struct ServerTests {
         }
     }
 
+    @Test func finishedJobsExpireToGoneAndTheOldestGoFirst() throws {
+        let reader = ImageTaskReader(engine: Shared.engine, settings: ServerSettings())
+        let task = try reader.generation(RequestFields(values: ["prompt": .text("a lake")]))
+        let store = JobStore(retention: .seconds(60), maxFinished: 2)
+        let jobs = (0..<4).map { _ in WorkItem(task: task, prefix: "job_", wantsPreviews: false) }
+        for job in jobs { store.add(job) }
+        for job in jobs.prefix(3) { job.finish(.cancelled) }
+        store.sweep()
+        // Three finished, two kept: the oldest finished is gone; the unfinished one stays.
+        guard case .gone = store.get(jobs[0].id) else { Issue.record("the oldest finished job was kept"); return }
+        for job in jobs.dropFirst() {
+            guard case .found = store.get(job.id) else { Issue.record("job \(job.id) went early"); return }
+        }
+        store.sweep(now: .now + .seconds(61))
+        for job in jobs.dropFirst().prefix(2) {
+            guard case .gone = store.get(job.id) else { Issue.record("an expired job is still served"); return }
+        }
+        guard case .found = store.get(jobs[3].id) else { Issue.record("an unfinished job expired"); return }
+        guard case .unknown = store.get("job_never") else { Issue.record("an unknown id is not unknown"); return }
+    }
+
     @Test func theSchedulerRefusesBeyondItsQueueAndMemoryBudget() async throws {
         var settings = ServerSettings()
         settings.queueCapacity = 1
