@@ -18,9 +18,6 @@ import json
 import os
 import re
 import struct
-import subprocess
-import tempfile
-import threading
 import time
 import zlib
 from pathlib import Path
@@ -30,6 +27,7 @@ import pytest
 openai = pytest.importorskip("openai", reason="the openai package is not installed (pip install -e 'python[server-tests]')")
 httpx = pytest.importorskip("httpx", reason="httpx is not installed (pip install -e 'python[server-tests]')")
 from PIL import Image  # noqa: E402
+from served import ServedStrobe  # noqa: E402
 
 try:  # the HTTP package the SDK is built on: httpx2 in openai 3, httpx before
     import httpx2 as sdk_httpx
@@ -40,7 +38,6 @@ REPO = Path(__file__).resolve().parents[2]
 API_KEY = "test-key-0123456789"
 SIZE = "256x256"
 PROMPT = "a red barn under a blue sky"
-START_TIMEOUT = 180.0  # a debug build loading the model on a busy machine
 
 
 def strobe_binary() -> Path:
@@ -51,37 +48,11 @@ def strobe_binary() -> Path:
     return path
 
 
-class Server:
-    """A `strobe serve --port 0` child process; `base` is `http://127.0.0.1:PORT`."""
-
-    LINE = re.compile(r"^strobe serve: (\S+) at http://127\.0\.0\.1:(\d+)/")
+class Server(ServedStrobe):
+    """A `strobe serve --port 0` child process (served.py) with a reader of its metrics."""
 
     def __init__(self, *args: str):
-        env = {k: v for k, v in os.environ.items() if k != "STROBE_API_KEY"}
-        self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(
-            [str(strobe_binary()), "serve", "--port", "0", "--log-level", "warning", *args],
-            stdout=subprocess.PIPE, stderr=self.log, env=env, cwd=REPO)
-        first: list[str] = []
-        reader = threading.Thread(target=lambda: first.append(self.proc.stdout.readline().decode()), daemon=True)
-        reader.start()
-        reader.join(START_TIMEOUT)
-        match = self.LINE.match(first[0]) if first else None
-        if not match:
-            self.stop()
-            self.log.seek(0)
-            raise RuntimeError(f"strobe serve did not start: stdout {first!r}, stderr {self.log.read()[-2000:]!r}")
-        self.model, self.port = match.group(1), int(match.group(2))
-        self.base = f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        super().__init__(*args, binary=strobe_binary())
 
     def metric(self, name: str, **labels: str) -> float:
         """The value of one sample of /metrics (0 when absent)."""

@@ -22,9 +22,6 @@ import os
 import re
 import shutil
 import struct
-import subprocess
-import tempfile
-import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -34,6 +31,7 @@ import pytest
 if os.environ.get("STROBE_WEB_REQUIRED") != "1":
     pytest.importorskip("selenium", reason="selenium is not installed (pip install -e 'python[web-tests]')")
 from PIL import Image  # noqa: E402
+from served import ServedStrobe  # noqa: E402
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
@@ -41,7 +39,6 @@ from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
-START_TIMEOUT = 180.0  # a debug build loading the model on a busy machine
 RUN_TIMEOUT = 90.0     # one flash generation, with room for a loaded machine
 WINDOW = (1280, 900)
 PROMPT = "a red hot-air balloon over green hills"
@@ -88,27 +85,11 @@ if not (STROBE.is_file() and os.access(STROBE, os.X_OK)):
 # MARK: - The server, the driver, and helpers
 
 
-class Server:
-    """A `strobe serve --port 0` child process; `base` is `http://127.0.0.1:PORT`."""
-
-    LINE = re.compile(r"^strobe serve: (\S+) at http://127\.0\.0\.1:(\d+)/")
+class Server(ServedStrobe):
+    """A `strobe serve --port 0` child process (served.py) with JSON helpers that bypass proxies."""
 
     def __init__(self, *args: str):
-        env = {k: v for k, v in os.environ.items() if k != "STROBE_API_KEY"}
-        self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([str(STROBE), "serve", "--port", "0", "--log-level", "warning", *args],
-                                     stdout=subprocess.PIPE, stderr=self.log, env=env, cwd=REPO)
-        first: list[str] = []
-        reader = threading.Thread(target=lambda: first.append(self.proc.stdout.readline().decode()), daemon=True)
-        reader.start()
-        reader.join(START_TIMEOUT)
-        match = self.LINE.match(first[0]) if first else None
-        if not match:
-            self.stop()
-            self.log.seek(0)
-            raise RuntimeError(f"strobe serve did not start: stdout {first!r}, stderr {self.log.read()[-2000:]!r}")
-        self.model, self.port = match.group(1), int(match.group(2))
-        self.base = f"http://127.0.0.1:{self.port}"
+        super().__init__(*args, binary=STROBE)
 
     def get_json(self, path: str) -> dict:
         with _DIRECT.open(self.base + path, timeout=30) as response:
@@ -119,18 +100,6 @@ class Server:
                                          headers={"Content-Type": "application/json"}, method="POST")
         with _DIRECT.open(request, timeout=timeout) as response:
             return json.load(response)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc.stdout:
-            self.proc.stdout.close()
-        self.log.close()
 
 
 @pytest.fixture(scope="module")
