@@ -11,7 +11,8 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             Binds 127.0.0.1 unless --host says otherwise. With --api-key (or STROBE_API_KEY) every /v1 route \
             requires 'Authorization: Bearer <key>'. SIGTERM or Ctrl-C drains: new work is refused, waiting work \
-            is cancelled, running work finishes, then the server exits 0. The routes are listed in docs/server.md.
+            is cancelled, running work finishes (within --shutdown-grace), then the server exits 0. The routes \
+            are listed in docs/server.md.
             """)
 
     @Option(help: "Address to bind (0.0.0.0 exposes the server to the network).")
@@ -44,6 +45,18 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("retention"), help: "Seconds finished jobs and url results are kept.")
     var retentionSeconds = 600
 
+    @Option(name: .customLong("max-calls"), help: "Network calls one request may need (n x steps).")
+    var maxCalls = 2000
+
+    @Option(name: .customLong("upload-budget-mb"), help: "Memory for request bodies and decoded uploads being prepared at once, MiB.")
+    var uploadBudgetMB = 1024
+
+    @Option(name: .customLong("public-url"), help: "Base of url results when clients come through a proxy (e.g. https://img.example.com).")
+    var publicURL: String?
+
+    @Option(name: .customLong("shutdown-grace"), help: "Seconds a shutdown may take before what is left is cancelled.")
+    var shutdownGrace = 90
+
     @Option(help: "Threads per generation (default: all cores).")
     var threads: Int?
 
@@ -63,6 +76,12 @@ struct Serve: AsyncParsableCommand {
         if let threads, !GenerationConfig.threadRange.contains(threads) { throw ValidationError("--threads \(threads) is out of range") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
         if let apiKey, apiKey.isEmpty { throw ValidationError("--api-key must not be empty") }
+        guard maxCalls >= 1 else { throw ValidationError("--max-calls must be at least 1") }
+        guard uploadBudgetMB >= 1 else { throw ValidationError("--upload-budget-mb must be at least 1") }
+        guard shutdownGrace >= 1 else { throw ValidationError("--shutdown-grace must be at least 1 second") }
+        if let publicURL, URL(string: publicURL)?.scheme.map({ ["http", "https"].contains($0) }) != true {
+            throw ValidationError("--public-url must be an http or https URL")
+        }
     }
 
     func run() async throws {
@@ -80,8 +99,15 @@ struct Serve: AsyncParsableCommand {
         settings.jobRetention = .seconds(retentionSeconds)
         settings.imageRetention = .seconds(retentionSeconds)
         settings.threads = threads
+        settings.maxCalls = maxCalls
+        settings.uploadBudgetBytes = uploadBudgetMB << 20
+        settings.publicURL = publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        settings.shutdownGrace = .seconds(shutdownGrace)
         var logger = Logger(label: "strobe.serve")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        if !settings.isLoopback, settings.apiKey == nil {
+            printError("strobe serve: warning: listening on \(host) without an API key: anyone who can reach this address can use the server (--api-key)")
+        }
         let host = host, keyed = settings.apiKey != nil, name = engine.info.name
         do {
             try await StrobeServer(engine: engine, settings: settings, logger: logger).run { port in

@@ -56,9 +56,11 @@ public struct APIError: Error, Sendable, Equatable {
         APIError(.tooManyRequests, message, type: "rate_limit_error", code: code, shouldRetry: true, retryAfter: retryAfter)
     }
 
-    /// 503: the server is draining for shutdown.
+    /// 503: the server is draining for shutdown; another instance (or this one restarted) may
+    /// take the request.
     static let shuttingDown = APIError(
-        .serviceUnavailable, "the server is shutting down", type: "server_error", code: "shutting_down")
+        .serviceUnavailable, "the server is shutting down", type: "server_error", code: "shutting_down",
+        shouldRetry: true, retryAfter: 5)
 
     /// The JSON body.
     var body: [String: Any] {

@@ -23,6 +23,8 @@ struct ImageTask: Sendable {
     let partialImages: Int?
     /// The engine's memory estimate for the whole request, in bytes.
     let memoryBytes: Int
+    /// The steps (1-based) whose pictures a stream sends.
+    let previewSteps: Set<Int>
 
     /// Network calls the request makes in all.
     var totalCalls: Int { (plan.count + maxBatch - 1) / maxBatch * plan.steps }
@@ -37,10 +39,12 @@ struct ImageTaskReader: Sendable {
     let settings: ServerSettings
 
     /// Fields every image route takes.
-    static let common: Set<String> = [
+    static let common = Set([
         "model", "prompt", "n", "size", "response_format", "output_format", "user", "stream", "partial_images",
         "seed", "sampler", "steps",
-    ]
+    ]).union(ignored)
+    /// OpenAI's fields that have no meaning here; accepted and ignored.
+    static let ignored: Set<String> = ["quality", "style", "background", "moderation", "output_compression", "input_fidelity"]
     static let generationFields = common.union(["aspect_ratio"])
     static let editFields = common.union(["strength"])
     static let reframeFields = common.union(["aspect_ratio", "anchor"])
@@ -107,15 +111,19 @@ struct ImageTaskReader: Sendable {
     }
 
     /// Decodes an uploaded image after checking its declared size against the limit.
-    func decodeImage(_ part: FormPart, param: String) throws(APIError) -> InputImage {
+    func decodeImage(_ part: FormPart, param: String, reservation: UploadReservation? = nil) throws(APIError) -> InputImage {
         guard let header = ImageHeader.read(part.body) else {
             throw APIError.invalid("'\(param)' is not a PNG or JPEG image", param: param, code: "invalid_image")
         }
-        guard header.width > 0, header.height > 0, header.width * header.height <= settings.maxInputPixels else {
+        // PNG sides are 32-bit: their product can overflow Int, so it is checked, not computed.
+        let (pixels, overflow) = header.width.multipliedReportingOverflow(by: header.height)
+        guard header.width > 0, header.height > 0, !overflow, pixels <= settings.maxInputPixels else {
             throw APIError.invalid(
                 "'\(param)' declares \(header.width)x\(header.height) pixels; the limit is \(settings.maxInputPixels) pixels",
                 param: param, code: "image_too_large")
         }
+        // The decoded planes (RGB and alpha, Float) and their working copy.
+        try reservation?.reserve(pixels * 4 * MemoryLayout<Float>.size * 2)
         do {
             return try InputImage.decode(part.body, maxPixels: settings.maxInputPixels)
         } catch {
@@ -192,9 +200,20 @@ struct ImageTaskReader: Sendable {
         }
         let plan: GenerationPlan
         do { plan = try makePlan() } catch { throw APIError(error) }
+        let calls = (plan.count + engine.maxBatch - 1) / engine.maxBatch * plan.steps
+        guard calls <= settings.maxCalls else {
+            throw APIError.invalid(
+                "this request needs \(calls) network calls (n x steps); the server takes at most \(settings.maxCalls): use a job with fewer images or steps",
+                param: "steps", code: "too_many_calls")
+        }
         let estimate = engine.memoryEstimate(size: plan.size, count: plan.count, textTokens: plan.tokenIDs.count)
+        // Partial pictures: `partial_images` of them spread to the end, by default one per step
+        // up to 10.
+        let wanted = min(partial ?? 10, plan.steps)
+        let previewSteps = wanted == 0 ? Set<Int>()
+            : Set((1...wanted).map { Int((Double($0) * Double(plan.steps) / Double(wanted)).rounded(.up)) })
         return ImageTask(
             kind: kind, plan: plan, responseFormat: format, stream: try fields.bool("stream") ?? false,
-            partialImages: partial, memoryBytes: estimate.total, maxBatch: engine.maxBatch)
+            partialImages: partial, memoryBytes: estimate.total, previewSteps: previewSteps, maxBatch: engine.maxBatch)
     }
 }

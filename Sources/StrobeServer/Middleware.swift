@@ -79,3 +79,35 @@ struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
         return difference == 0
     }
 }
+
+/// Keeps web pages of other sites away from the server. A browser lets any page send a simple
+/// cross-site POST (a form), and a DNS-rebinding page can even read the answers; so requests
+/// whose `Origin` is not this server are refused (403), and a server bound to loopback answers
+/// only requests addressed to a loopback name (`127.0.0.1`, `localhost`, `[::1]`).
+struct SameOriginMiddleware<Context: RequestContext>: RouterMiddleware {
+    let loopbackOnly: Bool
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let authority = request.head.authority ?? ""
+        if loopbackOnly, !Self.isLoopback(authority) {
+            throw APIError(.forbidden, "this server answers only requests addressed to 127.0.0.1, localhost or [::1]",
+                           type: "permission_error", code: "host_not_allowed")
+        }
+        if let origin = request.headers[.origin], origin != "http://\(authority)", origin != "https://\(authority)" {
+            throw APIError(.forbidden, "cross-origin request from \(origin.prefix(100)) refused",
+                           type: "permission_error", code: "cross_origin")
+        }
+        return try await next(request, context)
+    }
+
+    /// Whether `host[:port]` names the loopback interface.
+    static func isLoopback(_ authority: String) -> Bool {
+        let host: Substring
+        if authority.hasPrefix("[") {
+            host = authority.prefix { $0 != "]" }.dropFirst()
+        } else {
+            host = authority.split(separator: ":", maxSplits: 1).first ?? ""
+        }
+        return ["127.0.0.1", "localhost", "::1"].contains(host.lowercased())
+    }
+}

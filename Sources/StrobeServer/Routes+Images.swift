@@ -25,12 +25,15 @@ extension ServerState {
         let disconnect = DisconnectGuard()
         let base = baseURL(request)
         return try await request.body.consumeWithInboundCloseHandler { body in
-            let bytes = try await readBody(body, headers: request.headers)
-            let task = try self.task(route: route, headers: request.headers, body: bytes)
-            let item = WorkItem(task: task, prefix: "img_", wantsPreviews: task.stream && task.partialImages != 0)
+            let task = try await prepare(body, headers: request.headers) { bytes, reservation in
+                try self.task(route: route, headers: request.headers, body: bytes, reservation: reservation)
+            }
+            let item = WorkItem(task: task, prefix: "img_", wantsPreviews: task.stream)
+            // Subscribed before admission, so that no event is missed.
+            let events = item.events()
             try await scheduler.submit(item)
             // A stream notices a departed client when a write fails; the guard is for the wait.
-            if task.stream { return eventStream(item, base: base) }
+            if task.stream { return eventStream(item, events: events, base: base) }
             disconnect.attach(item)
             switch await item.outcome() {
             case .completed(let result):
@@ -53,21 +56,13 @@ extension ServerState {
     /// steps (each image's current picture, `partial_image_index` counting from 0), then one
     /// `image_generation.completed` per image; `error` if it fails. A failed write (the client
     /// left) cancels the work.
-    func eventStream(_ item: WorkItem, base: String) -> Response {
+    func eventStream(_ item: WorkItem, events: AsyncStream<WorkEvent>, base: String) -> Response {
         let task = item.task
-        let events = item.events()
-        let steps = task.plan.steps
-        /// Steps whose pictures are sent: all, or `partial_images` of them spread to the end.
-        let chosen: Set<Int> = {
-            guard let wanted = task.partialImages else { return Set(1...steps) }
-            guard wanted > 0 else { return [] }
-            let count = min(wanted, steps)
-            return Set((1...count).map { Int((Double($0) * Double(steps) / Double(count)).rounded(.up)) })
-        }()
+        let chosen = task.previewSteps
         let kind = task.kind == .generation ? "image_generation" : "image_edit"
         let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-            var partialIndex = 0
+            var partialIndex: [Int: Int] = [:]                              // per image
             func send(_ event: String, _ payload: [String: Any]) async throws {
                 let data = try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys, .withoutEscapingSlashes])
                 var buffer = ByteBuffer(string: "event: \(event)\ndata: ")
@@ -84,14 +79,16 @@ extension ServerState {
                         guard chosen.contains(preview.step) else { continue }
                         for (offset, picture) in preview.pictures.enumerated() {
                             let png = try engine.writer.encode(picture, metadata: nil)
+                            let image = preview.images.lowerBound + offset
+                            let index = partialIndex[image, default: 0]
+                            partialIndex[image] = index + 1
                             try await send("\(kind).partial_image", [
                                 "type": "\(kind).partial_image", "b64_json": Data(png).base64EncodedString(),
-                                "partial_image_index": partialIndex, "image_index": preview.images.lowerBound + offset,
+                                "partial_image_index": index, "image_index": image,
                                 "step": preview.step, "steps": preview.steps, "created_at": item.created,
                                 "size": task.plan.size.description, "output_format": "png", "background": "opaque", "quality": "auto",
                             ])
                         }
-                        partialIndex += 1
                     case .finished(.completed(let result)):
                         let response = imagesResponse(result, task: task, created: item.created, base: base)
                         for (index, image) in response.data.enumerated() {
@@ -100,7 +97,7 @@ extension ServerState {
                                 "revised_prompt": image.revised_prompt, "seed": String(image.seed),
                                 "size": response.size, "sampler": response.sampler, "steps": response.steps,
                                 "output_format": "png", "background": "opaque", "quality": "auto",
-                                "usage": ["input_tokens": result.plan.promptTokenCount, "output_tokens": 0, "total_tokens": result.plan.promptTokenCount],
+                                "usage": ["input_tokens": result.promptTokens, "output_tokens": 0, "total_tokens": result.promptTokens],
                             ]
                             if let b64 = image.b64_json { payload["b64_json"] = b64 }
                             if let url = image.url { payload["url"] = url }

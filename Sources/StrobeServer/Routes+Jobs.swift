@@ -8,14 +8,11 @@ extension ServerState {
     /// edit or a reframe (multipart, the fields of their routes plus `operation`: `edit` or
     /// `reframe`). Answers 202 with the job; the work goes on when the client leaves.
     func createJob(_ request: Request) async throws -> Response {
-        let bytes = try await readBody(request.body, headers: request.headers)
-        let route: ImageTask.Kind
-        if Self.mediaType(request.headers) == "multipart/form-data" {
-            route = try operation(in: bytes, headers: request.headers)
-        } else {
-            route = .generation
+        let task = try await prepare(request.body, headers: request.headers) { bytes, reservation in
+            let route: ImageTask.Kind =
+                Self.mediaType(request.headers) == "multipart/form-data" ? try operation(in: bytes, headers: request.headers) : .generation
+            return try self.task(route: route, headers: request.headers, body: bytes, reservation: reservation, allowOperation: true)
         }
-        let task = try self.task(route: route, headers: request.headers, body: bytes, allowOperation: true)
         guard !task.stream else { throw APIError.invalid("a job does not stream; poll GET /v1/jobs/{id}", param: "stream") }
         let item = WorkItem(task: task, prefix: "job_", wantsPreviews: false)
         try await scheduler.submit(item)
@@ -81,7 +78,7 @@ extension ServerState {
     }
 
     /// A job's images in its response format; `url` results are stored once per job.
-    private func cachedResult(_ item: WorkItem, _ result: GenerationResult, base: String) -> ImagesResponse {
+    private func cachedResult(_ item: WorkItem, _ result: FinishedImages, base: String) -> ImagesResponse {
         item.cachedResponse { imagesResponse(result, task: item.task, created: item.created, base: base) }
     }
 }

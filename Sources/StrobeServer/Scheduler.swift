@@ -114,12 +114,14 @@ actor Scheduler: Service {
             item.report(completedCalls: report.completedCalls, totalCalls: report.totalCalls)
             return item.isCancelRequested ? .cancel : .proceed
         }
-        let preview: PreviewHandler? = item.wantsPreviews ? { @Sendable in item.report(preview: $0) } : nil
+        let previewSteps = item.task.previewSteps
+        let preview: PreviewHandler? =
+            item.wantsPreviews && !previewSteps.isEmpty ? { @Sendable in item.report(preview: $0) } : nil
         let outcome: WorkOutcome
         do {
-            let result = try await engine.generate(plan, progress: progress, preview: preview)
+            let result = try await engine.generate(plan, progress: progress, preview: preview, previewSteps: previewSteps)
             metrics.madeImages(result.images.count)
-            outcome = .completed(result)
+            outcome = .completed(FinishedImages(result))
         } catch .cancelled {
             outcome = .cancelled
         } catch {

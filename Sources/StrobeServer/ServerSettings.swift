@@ -30,12 +30,23 @@ public struct ServerSettings: Sendable {
     public var maxStoredImageBytes = 256 << 20
     /// How long a client may take to send its request body (408 beyond).
     public var bodyTimeout: Duration = .seconds(30)
-    /// How long a graceful shutdown may take before what is left is cancelled.
+    /// Network calls one request may need (n × steps, in batches); more is a 400.
+    public var maxCalls = 2000
+    /// Bytes of request bodies and decoded uploads being prepared at once (429 beyond).
+    public var uploadBudgetBytes = 1 << 30
+    /// The base of `url` results (e.g. `https://images.example.com`) when clients reach the
+    /// server through a proxy; nil: as the client addressed the server.
+    public var publicURL: String?
+    /// How long a graceful shutdown may take before what is left, the running request
+    /// included, is cancelled.
     public var shutdownGrace: Duration = .seconds(90)
     /// Threads per generation (nil: all cores).
     public var threads: Int?
 
     public init() {}
+
+    /// Whether ``host`` is a loopback address (then only loopback names are answered).
+    public var isLoopback: Bool { ["127.0.0.1", "::1", "localhost"].contains(host.lowercased()) }
 
     /// Reads `STROBE_API_KEY` when no key was given.
     public mutating func applyEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) {

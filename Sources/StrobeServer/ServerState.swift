@@ -15,6 +15,10 @@ struct ServerState: Sendable {
     let metrics: ServerMetrics
     let reader: ImageTaskReader
     let logger: Logger
+    /// Bytes of bodies and decoded uploads being prepared (``ServerSettings/uploadBudgetBytes``).
+    let uploads: ByteBudget
+    /// Requests being decoded and planned at once.
+    let preparation = Gate(permits: 2)
 
     init(engine: StrobeEngine, settings: ServerSettings, logger: Logger) {
         self.engine = engine
@@ -25,6 +29,7 @@ struct ServerState: Sendable {
         jobs = JobStore(retention: settings.jobRetention, maxFinished: settings.maxFinishedJobs)
         images = ImageStore(retention: settings.imageRetention, maxBytes: settings.maxStoredImageBytes)
         reader = ImageTaskReader(engine: engine, settings: settings)
+        uploads = ByteBudget(limit: settings.uploadBudgetBytes)
     }
 
     /// Reads a whole request body within the size and time limits (413, 408).
@@ -89,7 +94,10 @@ struct ServerState: Sendable {
     /// Parses a request for `route` into a task: JSON for generations, multipart for edits and
     /// reframes (415-style mistakes answer 400 naming the type expected). `allowOperation` lets a
     /// multipart job carry its `operation` field.
-    func task(route: ImageTask.Kind, headers: HTTPFields, body: [UInt8], allowOperation: Bool = false) throws(APIError) -> ImageTask {
+    func task(
+        route: ImageTask.Kind, headers: HTTPFields, body: [UInt8], reservation: UploadReservation? = nil,
+        allowOperation: Bool = false
+    ) throws(APIError) -> ImageTask {
         let type = Self.mediaType(headers)
         switch route {
         case .generation:
@@ -127,22 +135,24 @@ struct ServerState: Sendable {
                 throw APIError.invalid("one image per request (got \(images.count))", param: "image")
             }
             guard masks.count <= 1 else { throw APIError.invalid("one mask per request", param: "mask") }
-            let image = try reader.decodeImage(imagePart, param: "image")
+            let image = try reader.decodeImage(imagePart, param: "image", reservation: reservation)
             let requestFields = RequestFields(values: fields)
             if route == .reframe {
                 guard masks.isEmpty else { throw APIError.invalid("a reframe takes no mask", param: "mask") }
                 return try reader.reframe(requestFields, image: image)
             }
-            let mask = try masks.first.map { (part) throws(APIError) in try reader.decodeImage(part, param: "mask") }
+            let mask = try masks.first.map { (part) throws(APIError) in
+                try reader.decodeImage(part, param: "mask", reservation: reservation)
+            }
             return try reader.edit(requestFields, image: image, mask: mask)
         }
     }
 
     /// The images of a result in OpenAI's shape; `url` results are stored and linked under
     /// `base` (`http://host:port`).
-    func imagesResponse(_ result: GenerationResult, task: ImageTask, created: Int, base: String) -> ImagesResponse {
+    func imagesResponse(_ result: FinishedImages, task: ImageTask, created: Int, base: String) -> ImagesResponse {
         let items = result.images.map { image -> ImagesResponse.Item in
-            var item = ImagesResponse.Item(revised_prompt: result.plan.prompt, seed: image.seed)
+            var item = ImagesResponse.Item(revised_prompt: result.prompt, seed: image.seed)
             switch task.responseFormat {
             case .b64JSON: item.b64_json = Data(image.png).base64EncodedString()
             case .url: item.url = "\(base)/files/\(images.put(image.png)).png"
@@ -150,14 +160,48 @@ struct ServerState: Sendable {
             return item
         }
         return ImagesResponse(
-            created: created, data: items, size: result.plan.size.description, sampler: result.plan.sampler.name,
-            steps: result.plan.steps)
+            created: created, data: items, size: result.size.description, sampler: result.sampler, steps: result.steps)
     }
 
-    /// `http://host:port` as the client addressed this server.
+    /// Where `url` results point: ``ServerSettings/publicURL`` when set (a server behind a
+    /// proxy), else `http://host:port` as the client addressed this server.
     func baseURL(_ request: Request) -> String {
+        if let url = settings.publicURL { return url }
         let host = request.head.authority ?? "\(settings.host):\(settings.port)"
         return "http://\(host)"
+    }
+
+    /// Reads and prepares a request within the upload budget and the preparation gate: the
+    /// body's bytes (declared, else the limit) and each upload's decoded size are reserved
+    /// while the request is read, decoded and planned, then released (429 when they do not fit).
+    func prepare(
+        _ body: RequestBody, headers: HTTPFields, _ make: ([UInt8], UploadReservation) throws -> ImageTask
+    ) async throws -> ImageTask {
+        let reservation = UploadReservation(budget: uploads)
+        defer { reservation.releaseAll() }
+        try reservation.reserve(headers[.contentLength].flatMap(Int.init).map { min($0, settings.maxBodyBytes) } ?? settings.maxBodyBytes)
+        let bytes = try await readBody(body, headers: headers)
+        return try await preparation.with { try make(bytes, reservation) }
+    }
+}
+
+/// One request's share of the upload budget, released when its preparation ends.
+final class UploadReservation: Sendable {
+    private let budget: ByteBudget
+    private let held = Mutex(0)
+
+    init(budget: ByteBudget) { self.budget = budget }
+
+    /// Reserves `bytes` more, or refuses with 429.
+    func reserve(_ bytes: Int) throws(APIError) {
+        guard budget.reserve(bytes) else {
+            throw APIError.busy("uploads being read and decoded fill the server's upload budget; retry shortly", retryAfter: 1, code: "uploads_busy")
+        }
+        held.withLock { $0 += bytes }
+    }
+
+    func releaseAll() {
+        budget.release(held.withLock { held in defer { held = 0 }; return held })
     }
 }
 

@@ -60,6 +60,7 @@ public struct StrobeServer: Sendable {
         let state = state
         let router = Router(context: BasicRequestContext.self)
         router.addMiddleware { ObserveMiddleware<BasicRequestContext>(metrics: state.metrics, logger: state.logger) }
+        router.addMiddleware { SameOriginMiddleware<BasicRequestContext>(loopbackOnly: state.settings.isLoopback) }
 
         router.get("/") { _, _ in WebPage.response(.index) }
         router.get("/app.js") { _, _ in WebPage.response(.script) }

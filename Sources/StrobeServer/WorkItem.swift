@@ -13,9 +13,36 @@ enum WorkEvent: Sendable {
 }
 
 enum WorkOutcome: Sendable {
-    case completed(GenerationResult)
+    case completed(FinishedImages)
     case failed(APIError)
     case cancelled
+}
+
+/// What a finished request keeps: the PNGs and their seeds with the settings, not the pixels
+/// (a finished job may be kept for minutes).
+struct FinishedImages: Sendable {
+    struct Image: Sendable {
+        let seed: UInt64
+        let png: [UInt8]
+    }
+
+    let prompt: String
+    let size: ImageSize
+    let sampler: String
+    let steps: Int
+    let promptTokens: Int
+    let images: [Image]
+
+    init(_ result: GenerationResult) {
+        prompt = result.plan.prompt
+        size = result.plan.size
+        sampler = result.plan.sampler.name
+        steps = result.plan.steps
+        promptTokens = result.plan.promptTokenCount
+        images = result.images.map { Image(seed: $0.seed, png: $0.png) }
+    }
+
+    var pngBytes: Int { images.reduce(0) { $0 + $1.png.count } }
 }
 
 /// One request's work from admission to its end: its state (for `GET /v1/jobs/{id}`), a
@@ -66,9 +93,11 @@ final class WorkItem: Sendable {
     var status: Status { state.withLock { $0.status } }
     var isCancelRequested: Bool { state.withLock { $0.cancelRequested } }
 
-    /// Subscribes to the item's events; a finished item yields its outcome at once.
+    /// Subscribes to the item's events; a finished item yields its outcome at once. A watcher
+    /// that falls behind (a stream whose client reads slowly or not at all) keeps only the
+    /// newest few events: the last, ``WorkEvent/finished(_:)``, is never dropped.
     func events() -> AsyncStream<WorkEvent> {
-        let (stream, continuation) = AsyncStream<WorkEvent>.makeStream(bufferingPolicy: .unbounded)
+        let (stream, continuation) = AsyncStream<WorkEvent>.makeStream(bufferingPolicy: .bufferingNewest(8))
         let finished: WorkOutcome? = state.withLock { state in
             if let outcome = state.outcome { return outcome }
             let key = state.nextWatcher
@@ -95,11 +124,11 @@ final class WorkItem: Sendable {
     }
 
     /// Asks the work to stop: a queued item ends now, a running one after its current network
-    /// call. Returns false when the item had already finished.
+    /// call. Returns false when the item had already finished or been asked to stop.
     @discardableResult
     func cancel() -> Bool {
         let queued: Bool? = state.withLock { state in
-            guard state.outcome == nil else { return nil }
+            guard state.outcome == nil, !state.cancelRequested else { return nil }
             state.cancelRequested = true
             return state.status == .queued
         }

@@ -65,6 +65,9 @@ struct ServerTests {
             #expect(notImage.status == 400 && notImage.error["code"] as? String == "invalid_image")
             let bomb = try await send([("image", "bomb.png", ParsingTests.pngHeader(width: 100_000, height: 100_000))])
             #expect(bomb.status == 400 && bomb.error["code"] as? String == "image_too_large")
+            // Sides whose product overflows a 64-bit integer.
+            let huge = try await send([("image", "huge.png", ParsingTests.pngHeader(width: .max, height: .max))])
+            #expect(huge.status == 400 && huge.error["code"] as? String == "image_too_large")
         }
     }
 
@@ -86,6 +89,21 @@ struct ServerTests {
             let image = try InputImage.decode(Array(try #require(Data(base64Encoded: data))))
             #expect(image.image.width > image.image.height)
         }
+    }
+
+    @Test func otherSitesPagesAreRefused() async throws {
+        try await withServer { base in
+            let models = base.appending(path: "v1/models")
+            let foreign = try await http("GET", models, headers: ["Origin": "http://evil.example"])
+            #expect(foreign.status == 403 && foreign.error["code"] as? String == "cross_origin")
+            let own = try await http("GET", models, headers: ["Origin": "http://\(base.host!):\(base.port!)"])
+            #expect(own.status == 200)
+        }
+        #expect(SameOriginMiddleware<TestContext>.isLoopback("127.0.0.1:8080"))
+        #expect(SameOriginMiddleware<TestContext>.isLoopback("localhost"))
+        #expect(SameOriginMiddleware<TestContext>.isLoopback("[::1]:80"))
+        #expect(!SameOriginMiddleware<TestContext>.isLoopback("rebind.evil.example:8080"))
+        #expect(!SameOriginMiddleware<TestContext>.isLoopback("127.0.0.1.evil.example"))
     }
 
     @Test func theAPIKeyGuardsV1Only() async throws {

@@ -483,7 +483,7 @@ GEN = "/v1/images/generations"
     ("unsupported size", b'{"prompt": "a barn", "size": "1024x1024"}', {"content-type": "application/json"}, "size", None),
     ("size and ratio disagree", b'{"prompt": "a barn", "size": "256x256", "aspect_ratio": "16:9"}',
      {"content-type": "application/json"}, "size", None),
-    ("unknown field", b'{"prompt": "a barn", "quality": "hd"}', {"content-type": "application/json"}, "quality",
+    ("unknown field", b'{"prompt": "a barn", "colour": "red"}', {"content-type": "application/json"}, "colour",
      "unknown_parameter"),
     ("unknown sampler", b'{"prompt": "a barn", "sampler": "ddim"}', {"content-type": "application/json"}, "sampler", None),
     ("steps out of range", b'{"prompt": "a barn", "steps": 0}', {"content-type": "application/json"}, "steps", None),

@@ -81,6 +81,11 @@ extension StrobeEngine {
             guard canvas.width >= w, canvas.height >= h, canvas != ImageSize(width: w, height: h) else {
                 throw .invalidEdit(reason: "a \(canvas) canvas cannot extend a \(w)x\(h) image")
             }
+            // Checked before the canvas is allocated: a thin image reframed to a wide ratio asks
+            // for a canvas far over the limit.
+            guard canvas.width <= GenerationConfig.maxSide, canvas.height <= GenerationConfig.maxSide else {
+                throw .invalidSize(width: canvas.width, height: canvas.height, patchSize: p)
+            }
             config.size = canvas
             let (ox, oy) = anchor.origin(of: ImageSize(width: w, height: h), on: canvas)
             // The new area starts from the nearest edge pixels of the original.

@@ -178,12 +178,14 @@ public final class StrobeEngine: Sendable {
     }
 
     /// Runs a plan as ``generate(_:progress:)-(GenerationPlan,_)`` does, and hands `preview`
-    /// the pictures of each batch after every step (``GenerationPreview``). The images
-    /// returned are the same with or without previews.
+    /// the pictures of each batch after the steps in `previewSteps` (1-based; nil: every step)
+    /// (``GenerationPreview``); only those steps pay for decoding. The images returned are the
+    /// same with or without previews.
     public func generate(
-        _ plan: GenerationPlan, progress: ProgressHandler? = nil, preview: PreviewHandler?
+        _ plan: GenerationPlan, progress: ProgressHandler? = nil, preview: PreviewHandler?,
+        previewSteps: Set<Int>? = nil
     ) async throws(PipelineError) -> GenerationResult {
-        try await run(plan, progress: progress, preview: preview)
+        try await run(plan, progress: progress, preview: preview, previewSteps: previewSteps)
     }
 
     /// Runs a plan: encodes the prompt once, then samples the images in batches of up to
@@ -195,12 +197,12 @@ public final class StrobeEngine: Sendable {
     public func generate(
         _ plan: GenerationPlan, progress: ProgressHandler? = nil
     ) async throws(PipelineError) -> GenerationResult {
-        try await run(plan, progress: progress, preview: nil)
+        try await run(plan, progress: progress, preview: nil, previewSteps: nil)
     }
 
     /// The pipeline behind both `generate(plan)` entry points.
     private func run(
-        _ plan: GenerationPlan, progress: ProgressHandler?, preview: PreviewHandler?
+        _ plan: GenerationPlan, progress: ProgressHandler?, preview: PreviewHandler?, previewSteps: Set<Int>?
     ) async throws(PipelineError) -> GenerationResult {
         let clock = ContinuousClock(), start = clock.now
         var timings = StageTimings()
@@ -263,7 +265,7 @@ public final class StrobeEngine: Sendable {
                 if preview != nil, let last = latest { latest = (adjusted, last.u, last.s) }
                 return adjusted
             } afterStep: { (index) async throws(PipelineError) in
-                if let preview, let (x, u, s) = latest {
+                if let preview, let (x, u, s) = latest, previewSteps?.contains(index + 1) ?? true {
                     let estimate = s == 0 ? x : x - u * s                              // [B, C, H, W] at t = 0
                     var pictures: [RGBImage] = []
                     for part in Ops.split(estimate, parts: batch.count, axis: 0) {
