@@ -79,6 +79,9 @@ let package = Package(
         .executableTarget(
             name: "GEMMBenchmark", dependencies: ["StrobeTensor"],
             path: "Benchmarks/GEMMBenchmark"),
+        .executableTarget(
+            name: "AutoencoderBenchmark", dependencies: ["Strobe", "StrobeTensor"],
+            path: "Benchmarks/AutoencoderBenchmark"),
 
         .testTarget(
             name: "StrobeTensorTests", dependencies: ["StrobeTensor", "StrobeKernels"],

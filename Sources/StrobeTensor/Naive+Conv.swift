@@ -83,3 +83,37 @@ extension Naive {
         return out
     }
 }
+
+extension Naive {
+    /// Twin of `Ops.upsampleBilinear2x`, from the definition of bilinear interpolation with
+    /// half-pixel centres: output index d of an axis of n inputs reads the source coordinate
+    /// `s = (d + ½)/2 − ½` clamped to [0, n − 1], blending ⌊s⌋ and the next index by the
+    /// fraction of s; the sum of the four weighted inputs in Float64.
+    ///
+    /// `x [..., H, W]` → `[..., 2H, 2W]`.
+    public static func upsampleBilinear2x(_ x: Tensor) -> Tensor {
+        precondition(x.rank >= 2, "upsampleBilinear2x: input must be [..., H, W], got \(x.shape)")
+        let h = x.shape[x.rank - 2], w = x.shape[x.rank - 1]
+        var out = Tensor(shape: Array(x.shape.dropLast(2)) + [2 * h, 2 * w])
+        /// The two source indices and the weight of the second, along an axis of `n`.
+        func source(_ d: Int, _ n: Int) -> (Int, Int, Double) {
+            let s = min(max((Double(d) + 0.5) / 2 - 0.5, 0), Double(n - 1))
+            let lo = Int(s.rounded(.down))
+            return (lo, min(lo + 1, n - 1), s - Double(lo))
+        }
+        let planes = h * w == 0 ? 0 : x.count / (h * w)
+        for plane in 0..<planes {
+            for oy in 0..<(2 * h) {
+                let (y0, y1, fy) = source(oy, h)
+                for ox in 0..<(2 * w) {
+                    let (x0, x1, fx) = source(ox, w)
+                    func at(_ y: Int, _ col: Int) -> Double { Double(x.storage[(plane * h + y) * w + col]) }
+                    let value = (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x1))
+                        + fy * ((1 - fx) * at(y1, x0) + fx * at(y1, x1))
+                    out.storage[(plane * 2 * h + oy) * 2 * w + ox] = Float(value)
+                }
+            }
+        }
+        return out
+    }
+}

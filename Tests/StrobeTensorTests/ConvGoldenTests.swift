@@ -1,4 +1,5 @@
 import Foundation
+import StrobeKernels
 import StrobeTensor
 import Testing
 
@@ -9,8 +10,10 @@ struct ConvFixture: Sendable {
     struct Conv: Sendable { let stride: Int, padding: Int, bias: Bool }
 
     let tensors: [String: Tensor]
-    /// Conv cases by name; channel norm eps by case name; the decoder's blocks per level and eps.
+    /// Conv cases by name; channel norm eps by case name; the decoder's blocks per level, eps
+    /// and upsampling mode (`"bilinear"` or `"nearest"`).
     let conv: [String: Conv], normEps: [String: Float], decoderBlocks: [Int], decoderEps: Float
+    let decoderUpsample: String
 
     static let shared: ConvFixture = {
         let url = Bundle.module.url(forResource: "Fixtures/conv/golden", withExtension: "safetensors")!
@@ -43,6 +46,7 @@ struct ConvFixture: Sendable {
         let decoder = cases["decoder"] as! [String: Any]
         decoderBlocks = decoder["decoder_blocks"] as! [Int]
         decoderEps = Float(decoder["eps"] as! Double)
+        decoderUpsample = decoder["upsample"] as? String ?? "nearest"
     }
 
     subscript(_ name: String) -> Tensor {
@@ -112,6 +116,40 @@ struct ConvGoldenTests {
         #expect(worst <= 1e-6, "silu: max relative error \(worst)")
     }
 
+    @Test("bilinear 2× upsampling matches torch to the bit; its naive twin to 1e-6")
+    func upsampleBilinear() {
+        for name in ["odd", "even", "one"] {
+            let x = fixture["bilinear.\(name).x"], want = fixture["bilinear.\(name).out"]
+            let fast = Ops.upsampleBilinear2x(x), naive = Naive.upsampleBilinear2x(x)
+            #expect(fast.shape == want.shape, "\(name): shape \(fast.shape) vs torch \(want.shape)")
+            // The fixture was made by torch's AVX-512 kernel, which its compiler built with fused
+            // multiply–adds; the Swift op does the same fused operations in the same order.
+            let differing = zip(fast.storage, want.storage).filter { $0 != $1 }.count
+            #expect(differing == 0, "\(name): \(differing) of \(want.count) elements differ from torch (max \(maxAbsDiff(fast, want)))")
+            #expect(scaledError(naive, want) <= 1e-6, "\(name): naive vs torch, max abs error \(scaledError(naive, want)) of scale")
+        }
+        // Thread count: a tensor large enough to be split over threads gives the same bits.
+        let big = Tensor(shape: [1, 8, 64, 48], storage: (0..<(8 * 64 * 48)).map { Float(sin(Double($0) * 0.37)) })
+        let one = Parallel.withThreads(1) { Ops.upsampleBilinear2x(big) }
+        let four = Parallel.withThreads(4) { Ops.upsampleBilinear2x(big) }
+        #expect(one == four)
+        #expect(scaledError(one, Naive.upsampleBilinear2x(big)) <= 1e-6)
+        // The C row kernel's builds (AVX2 + FMA, and baseline with fmaf calls) agree to the bit.
+        let rows = big.storage, w = 48
+        let baseline = strobe_bilinear2x_row_variant("baseline")!
+        for isa in ["avx2"] {
+            guard let build = strobe_bilinear2x_row_variant(isa) else { continue }
+            for r in stride(from: 0, to: 8 * 64 - 1, by: 37) {
+                var (a, b) = ([Float](repeating: 0, count: 2 * w), [Float](repeating: 1, count: 2 * w))
+                rows.withUnsafeBufferPointer { p in
+                    baseline(p.baseAddress! + r * w, p.baseAddress! + (r + 1) * w, 0.75, 0.25, w, &a)
+                    build(p.baseAddress! + r * w, p.baseAddress! + (r + 1) * w, 0.75, 0.25, w, &b)
+                }
+                #expect(a == b, "\(isa) and baseline differ on row \(r)")
+            }
+        }
+    }
+
     @Test("a small v2 decoder built from the ops matches the reference Decoder")
     func decoder() {
         let (blocks, eps) = (fixture.decoderBlocks, fixture.decoderEps)
@@ -129,7 +167,8 @@ struct ConvGoldenTests {
         var x = conv(fixture["decoder.z"], "conv_in")                           // [1, 12, 3, 2]
         for j in 0..<blocks[0] { x = resBlock(x, "blocks0.\(j)") }
         for i in 1..<blocks.count {
-            x = conv(Ops.upsampleNearest(x), "ups.\(i - 1).conv")              // [1, c, 2·, 2·]
+            let up = fixture.decoderUpsample == "bilinear" ? Ops.upsampleBilinear2x(x) : Ops.upsampleNearest(x)
+            x = conv(up, "ups.\(i - 1).conv")                                  // [1, c, 2·, 2·]
             for j in 0..<blocks[i] { x = resBlock(x, "ups.\(i - 1).blocks.\(j)") }
         }
         x = (conv(normSiLU(x, "norm_out"), "conv_out") + 1) / 2               // [1, 3, 48, 32]

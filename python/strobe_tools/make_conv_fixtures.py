@@ -1,5 +1,5 @@
 """Makes the golden fixtures of the tensor core's convolutional ops (Swift: Ops.conv2d,
-Ops.channelRMSNorm, Ops.upsampleNearest, Ops.silu), from the v2 autoencoder's reference modules
+Ops.channelRMSNorm, Ops.upsampleNearest, Ops.upsampleBilinear2x, Ops.silu), from the v2 autoencoder's reference modules
 (strobe_training/v2/autoencoder.py) where they exist, else torch.nn.functional.
 
     python -m strobe_tools.make_conv_fixtures      (packages installed with `pip install -e python`)
@@ -9,12 +9,16 @@ Writes Tests/StrobeTensorTests/Fixtures/conv/:
   - `conv.{name}.x` [B, Ci, H, W], `.weight` [Co, Ci, k, k], `.bias` [Co] (absent for a case
     without bias), `.out` = torch.nn.functional.conv2d(x, weight, bias, stride, padding);
   - `norm.{name}.x`, `.weight` [C], `.out` = ChannelRMSNorm(C, eps) with that weight;
-  - `up.x`, `up.out` = F.interpolate(x, scale_factor=2.0, mode="nearest") (as Decoder does);
+  - `up.x`, `up.out` = F.interpolate(x, scale_factor=2.0, mode="nearest");
+  - `bilinear.{name}.x`, `.out` = F.interpolate(x, scale_factor=2.0, mode="bilinear",
+    align_corners=False) (as the Decoder upsamples), for odd and even sides and a 1×1 image;
   - `silu.x`, `silu.out` = F.silu(x);
-  - `decoder.z` [1, 4, 3, 2], `decoder.out` [1, 3, 48, 32] = a small Decoder with every parameter
-    random (no zero init), and its parameters as `decoder.param.<state_dict name>`.
+  - `decoder.z` [1, 4, 3, 2], `decoder.out` [1, 3, 48, 32] = a small Decoder (bilinear
+    upsampling) with every parameter random (no zero init), and its parameters as
+    `decoder.param.<state_dict name>`.
   The header's `__metadata__` key `strobe.conv_fixtures` holds JSON: each conv case's stride,
-  padding and whether it has a bias; each norm's eps; the decoder's AutoencoderConfig.
+  padding and whether it has a bias; each norm's eps; the decoder's AutoencoderConfig (with its
+  `upsample` mode).
 - README.md is written by hand (how the file was made, with versions); update it when remaking.
 """
 import json
@@ -39,7 +43,10 @@ CONV_CASES = {
 }
 # name: (B, C, H, W, eps); 40 channels exercise torch's blocks of 16 in the channel sum
 NORM_CASES = {"c5": (2, 5, 13, 11, 1e-6), "c40": (1, 40, 8, 8, 1e-6), "c7_eps": (1, 7, 9, 8, 1e-2)}
-DECODER = AutoencoderConfig(latent_channels=4, decoder_channels=(12, 10, 8, 6, 5), decoder_blocks=(1, 1, 0, 0, 1))
+# name: (B, C, H, W)
+BILINEAR_CASES = {"odd": (2, 3, 5, 7), "even": (1, 2, 6, 4), "one": (1, 2, 1, 1)}
+DECODER = AutoencoderConfig(latent_channels=4, decoder_channels=(12, 10, 8, 6, 5), decoder_blocks=(1, 1, 0, 0, 1),
+                            upsample="bilinear")
 
 
 def generator(seed: int) -> torch.Generator:
@@ -97,6 +104,10 @@ def main() -> None:
     norm_cases(golden, meta)
     x = torch.randn(2, 3, 5, 7, generator=generator(400))                     # [B, C, H, W]
     golden["up.x"], golden["up.out"] = x, F.interpolate(x, scale_factor=2.0, mode="nearest")
+    for i, (name, shape) in enumerate(BILINEAR_CASES.items()):
+        x = torch.randn(*shape, generator=generator(600 + i)) * 3                # [B, C, H, W]
+        golden[f"bilinear.{name}.x"] = x
+        golden[f"bilinear.{name}.out"] = F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
     x = torch.randn(1, 5, 13, 11, generator=generator(500)) * 4
     golden["silu.x"], golden["silu.out"] = x, F.silu(x)
     decoder_case(golden, meta)
