@@ -1,0 +1,258 @@
+"""The v2 latent DiT (strobe_training.v2.dit), its latents (latents.py) and trainer (train_dit.py):
+shapes at the aspect ratios, the fill path's zero start, padding, a tiny overfit, masks, the
+latent chunks and the checkpoint round trip. A few seconds on 1–2 threads."""
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from strobe_reference.model import TextEncoderConfig
+from strobe_training.scenes import is_heldout, sample_scene
+from strobe_training.v2 import latents as latents_mod
+from strobe_training.v2 import train_dit
+from strobe_training.v2.autoencoder import Autoencoder, AutoencoderConfig, parameter_count
+from strobe_training.v2.data import V2_SIZES
+from strobe_training.v2.dit import (MMDiTConfig, V2Model, V2ModelConfig, flops_per_call, parameter_counts,
+                                    v1_flops_per_call)
+
+torch.set_num_threads(2)
+
+
+def tiny_config(fill: bool = True) -> V2ModelConfig:
+    return V2ModelConfig(text=TextEncoderConfig(vocab_size=64, d_model=32, num_heads=2, d_kv=16, d_ff=64, num_layers=1),
+                         denoiser=MMDiTConfig(hidden_size=32, depth=2, num_heads=2, fill=fill))
+
+
+def randomized(cfg: V2ModelConfig, seed: int = 0) -> V2Model:
+    """Every weight random (no zero starts), so every path matters."""
+    model = V2Model(cfg)
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            p.copy_(torch.randn(p.shape, generator=gen) * (0.2 if p.dim() < 2 else p.shape[-1] ** -0.5))
+    return model.eval()
+
+
+def inputs(b: int, h: int, w: int, length: int = 7, seed: int = 0):
+    gen = torch.Generator().manual_seed(seed)
+    z = torch.randn(b, 16, h, w, generator=gen)
+    ids = torch.randint(3, 64, (b, length), generator=gen)
+    mask = torch.ones(b, length, dtype=torch.bool)
+    mask[0, length - 2:] = False
+    t = torch.rand(b, generator=gen)
+    return z, ids, mask, t
+
+
+@pytest.mark.parametrize("ratio", ["1:1", "21:9", "9:21", "3:4", "16:9"])
+def test_shapes_at_aspect_ratios(ratio):
+    width, height = V2_SIZES[ratio]
+    h, w = height // 16, width // 16
+    model = randomized(tiny_config())
+    z, ids, mask, t = inputs(2, h, w)
+    text = model.encode_text(ids, mask)
+    keep = torch.zeros(2, 1, h, w)
+    keep[:, :, :, : w // 2] = 1
+    out = model.denoiser(z, t, 0.25 * t, torch.full((2,), 0.5), text, mask, train_dit.fill_input(z, keep))
+    assert out.shape == (2, 16, h, w)
+    assert torch.isfinite(out).all()
+    u = model.denoiser.velocity(z, t, torch.zeros(2), torch.ones(2), text, mask)
+    assert u.shape == z.shape
+
+
+def test_latent_sides_must_fit_the_patch():
+    model = randomized(tiny_config())
+    z, ids, mask, t = inputs(1, 5, 4)
+    with pytest.raises(ValueError, match="multiples of the patch"):
+        model.denoiser(z, t, t, t, model.encode_text(ids, mask), mask)
+
+
+def test_fill_path_starts_at_zero_and_keep_zero_is_text_to_image():
+    # At initialisation the fill projection is zero: any fill input changes nothing.
+    model = V2Model(tiny_config())
+    with torch.no_grad():     # wake the zero-initialised layers, except the fill projection
+        for name, p in model.denoiser.named_parameters():
+            if "fill_embed" not in name and not name.endswith("norm.weight"):
+                p.add_(torch.randn(p.shape) * 0.05)
+    assert model.denoiser.fill_embed.bias is None and model.denoiser.fill_embed.weight.abs().max() == 0
+    z, ids, mask, t = inputs(2, 8, 8)
+    text = model.encode_text(ids, mask)
+    keep = (torch.rand(2, 1, 8, 8) < 0.5).float()
+    args = (z, t, torch.zeros(2), torch.ones(2), text, mask)
+    assert torch.equal(model.denoiser(*args), model.denoiser(*args, fill=train_dit.fill_input(z, keep)))
+    # Trained (random) fill weights: keep = 0 everywhere is still exactly text to image (no bias) …
+    model = randomized(tiny_config())
+    text = model.encode_text(ids, mask)
+    args = (z, t, torch.zeros(2), torch.ones(2), text, mask)
+    plain = model.denoiser(*args)
+    assert torch.equal(plain, model.denoiser(*args, fill=train_dit.fill_input(z, torch.zeros(2, 1, 8, 8))))
+    # … and a keep mask does change the output.
+    assert (plain - model.denoiser(*args, fill=train_dit.fill_input(z, keep))).abs().max() > 1e-3
+
+
+def test_text_padding_is_ignored():
+    model = randomized(tiny_config())
+    z, ids, mask, t = inputs(1, 8, 6, length=5)
+    mask[:] = True
+    padded_ids = torch.cat([ids, torch.zeros(1, 4, dtype=torch.long)], 1)
+    padded_mask = torch.cat([mask, torch.zeros(1, 4, dtype=torch.bool)], 1)
+    beta = torch.full((1,), 0.5)
+    a = model.denoiser(z, t, t / 2, beta, model.encode_text(ids, mask), mask)
+    b = model.denoiser(z, t, t / 2, beta, model.encode_text(padded_ids, padded_mask), padded_mask)
+    torch.testing.assert_close(a, b, atol=2e-5, rtol=1e-5)
+
+
+def test_text_reaches_the_image_through_joint_attention():
+    model = randomized(tiny_config())
+    with torch.no_grad():
+        model.denoiser.text_pool.weight.zero_()     # no pooled path: only the joint attention carries text
+        model.denoiser.text_pool.bias.zero_()
+    z, ids, mask, t = inputs(1, 8, 8)
+    beta = torch.ones(1)
+    a = model.denoiser(z, t, t, beta, model.encode_text(ids, mask), mask)
+    other = (ids + 5) % 60 + 3
+    b = model.denoiser(z, t, t, beta, model.encode_text(other, mask), mask)
+    assert (a - b).abs().max() > 1e-3
+
+
+def test_tiny_overfit_reduces_the_loss():
+    torch.manual_seed(0)
+    model = V2Model(tiny_config())
+    z0, ids, mask, _ = inputs(4, 8, 8)
+    gen = torch.Generator().manual_seed(1)
+    eps = torch.randn(z0.shape, generator=gen)
+    t = torch.tensor([0.3, 0.5, 0.7, 0.9])
+    z_t = (1 - t)[:, None, None, None] * z0 + t[:, None, None, None] * eps
+    opt = torch.optim.AdamW(model.parameters(), lr=5e-3, betas=(0.9, 0.95))
+    losses = []
+    for _ in range(40):
+        u = model.denoiser.velocity(z_t, t, torch.zeros(4), torch.ones(4), model.encode_text(ids, mask), mask)
+        loss = (u - (eps - z0)).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.5 * losses[0], losses[::10]
+
+
+def test_keep_masks():
+    gen = torch.Generator().manual_seed(0)
+    none = train_dit.keep_masks(16, 8, 12, 0.0, gen)
+    assert none.abs().sum() == 0
+    masks = train_dit.keep_masks(200, 16, 24, 1.0, gen)
+    assert masks.shape == (200, 1, 16, 24)
+    assert set(masks.unique().tolist()) <= {0.0, 1.0}
+    share = masks.mean((1, 2, 3))
+    assert (share > 0).all() and (share < 1).all()         # something given, something to draw
+    half = train_dit.keep_masks(400, 8, 8, 0.3, gen)
+    assert 0.2 < (half.sum((1, 2, 3)) > 0).float().mean() < 0.4
+
+
+def test_cell_weights_and_guidance_interval():
+    objects = torch.tensor([0.0, 1.0, 0.5, 0.0]).view(1, 1, 2, 2)
+    bodies = torch.tensor([0.0, 1.0, 0.0, 1.0]).view(1, 1, 2, 2)
+    w = train_dit.cell_weights(objects, bodies, 10.0, 5.0)
+    assert w.flatten().tolist() == [1.0, 11.0, 6.0, 6.0]
+    g = train_dit.guidance_at(torch.tensor([0.1, 0.8, 0.81, 1.0]), 2.0, 0.8)
+    assert g.tolist() == [2.0, 2.0, 1.0, 1.0]
+
+
+def test_budget_params_and_flops():
+    cfg = V2ModelConfig(text=TextEncoderConfig(vocab_size=1024), denoiser=MMDiTConfig())
+    counts = parameter_counts(V2Model(cfg))
+    ae = parameter_count(Autoencoder(AutoencoderConfig()))
+    total_bytes = 2 * (counts["text_encoder"] + counts["denoiser"] + ae)
+    assert total_bytes <= 64 * 2**20, total_bytes
+    ratio = flops_per_call(cfg.denoiser, 512, 512, 24) / v1_flops_per_call(256, 256, 24)
+    assert ratio < 1.3, ratio
+
+
+def test_latent_chunk_and_mirror(tmp_path):
+    scene = next(s for s in (sample_scene(np.random.default_rng(i)) for i in range(200))
+                 if any(o.position != "centre" for o in s.objects))
+    flipped = latents_mod.mirrored(scene)
+    assert latents_mod.mirrored(flipped) == scene
+    assert latents_mod.scene_from_json(json.loads(json.dumps(latents_mod.scene_to_json(scene)))) == scene
+    mask = np.zeros((32, 48), dtype=bool)
+    mask[:16, :8] = True
+    share = latents_mod.pool_share(mask)
+    assert share.shape == (2, 3) and share[0, 0] == 128 and share[1, 2] == 0
+    ae = Autoencoder(AutoencoderConfig(encoder_channels=(8, 8, 8, 8), decoder_channels=(8, 8, 8, 8, 8)))
+    arrays = latents_mod.make_chunk(ae.eval(), seed=0, first=0, count=2, mirror=True)
+    n = 0
+    for key, z in arrays.items():
+        if key.startswith("z_"):
+            size = key[2:]
+            w, h = map(int, size.split("x"))
+            assert z.dtype == np.float16 and z.shape[1:] == (16, h // 16, w // 16)
+            assert arrays[f"objects_{size}"].shape == (len(z), h // 16, w // 16)
+            scenes = json.loads(str(arrays[f"scenes_{size}"]))
+            assert len(scenes) == len(z)
+            n += len(z)
+    assert 2 <= n <= 4
+    np.savez(tmp_path / latents_mod.chunk_name(0), **arrays)
+    data = latents_mod.LatentSet(str(tmp_path))
+    assert len(data) == n
+    z, objects, bodies, scenes = data.batch(np.random.default_rng(0), 3)
+    assert z.shape[0] == 3 and objects.shape[1] == 1 and len(scenes) == 3
+    assert not any(is_heldout(s) for s in scenes)
+
+
+def synthetic_latents(root, n: int = 12) -> None:
+    """A chunk of random latents at two sizes with real scenes (the trainer's input format)."""
+    rng = np.random.default_rng(0)
+    arrays = {}
+    for size, (h, w) in {"128x128": (8, 8), "192x128": (8, 12)}.items():
+        arrays[f"z_{size}"] = rng.standard_normal((n, 16, h, w)).astype(np.float16)
+        arrays[f"objects_{size}"] = (rng.random((n, h, w)) < 0.1).astype(np.uint8) * 255
+        arrays[f"bodies_{size}"] = np.zeros((n, h, w), np.uint8)
+        arrays[f"scenes_{size}"] = np.array(json.dumps([latents_mod.scene_to_json(sample_scene(rng)) for _ in range(n)]))
+    np.savez(os.path.join(root, latents_mod.chunk_name(0)), **arrays)
+
+
+def trainer_args(workdir, latents, **over):
+    args = train_dit.parser().parse_args([
+        "--workdir", str(workdir), "--latents", str(latents), "--width", "32", "--depth", "2", "--heads", "2",
+        "--text-width", "32", "--text-heads", "2", "--text-layers", "1", "--tokenizer-captions", "2000",
+        "--batch", "3", "--threads", "2", "--warmup", "2", "--log-every", "2", "--no-bf16"])
+    for k, v in over.items():
+        setattr(args, k, v)
+    return args
+
+
+def test_checkpoint_round_trip_and_resume(tmp_path):
+    latents = tmp_path / "latents"
+    latents.mkdir()
+    synthetic_latents(latents)
+    work = tmp_path / "run"
+    first = train_dit.train(trainer_args(work, latents, stages="teacher", teacher_steps=3))
+    assert first["finished"]
+    ck = torch.load(work / "teacher.ckpt", weights_only=False)
+    assert ck["state"]["step"] == 3
+    saved = {k: v.clone() for k, v in ck["model"].items()}
+    # The same command with a larger budget resumes from step 3, from the saved weights.
+    resumed_from = {}
+    original = train_dit.V2Model.load_state_dict
+
+    def spy(self, state, *a, **kw):
+        if "weights" not in resumed_from and any(k.startswith("denoiser.") for k in state):
+            resumed_from["weights"] = {k: v.clone() for k, v in state.items()}
+        return original(self, state, *a, **kw)
+    train_dit.V2Model.load_state_dict = spy
+    try:
+        second = train_dit.train(trainer_args(work, latents, stages="teacher,tvm", teacher_steps=5, tvm_steps=2))
+    finally:
+        train_dit.V2Model.load_state_dict = original
+    assert all(torch.equal(resumed_from["weights"][k], saved[k]) for k in saved)
+    assert torch.load(work / "teacher.ckpt", weights_only=False)["state"]["step"] == 5
+    assert (work / "teacher-prev.ckpt").exists()
+    tvm = torch.load(work / "tvm.ckpt", weights_only=False)
+    assert tvm["state"]["step"] == 2 and second["finished"]
+    records = [json.loads(line) for line in open(work / "metrics.jsonl")]
+    assert any(r.get("stage") == "tvm" and "terminal" in r for r in records)
+    sp_words = train_dit.split_words(__import__("sentencepiece").SentencePieceProcessor(
+        model_file=str(work / "tokenizer.model")), ["a red balloon on the left at night"])
+    assert sp_words == []
