@@ -19,15 +19,16 @@ struct ImageTask: Sendable {
     let responseFormat: ResponseFormat
     /// Server-sent events instead of one JSON answer.
     let stream: Bool
-    /// How many partial images a stream sends (spread over the steps); nil: one per step.
-    let partialImages: Int?
     /// The engine's memory estimate for the whole request, in bytes.
     let memoryBytes: Int
     /// The steps (1-based) whose pictures a stream sends.
     let previewSteps: Set<Int>
 
     /// Network calls the request makes in all.
-    var totalCalls: Int { (plan.count + maxBatch - 1) / maxBatch * plan.steps }
+    var totalCalls: Int { Self.calls(count: plan.count, steps: plan.steps, maxBatch: maxBatch) }
+
+    /// Network calls for `count` images in batches of `maxBatch`, `steps` each.
+    static func calls(count: Int, steps: Int, maxBatch: Int) -> Int { (count + maxBatch - 1) / maxBatch * steps }
     let maxBatch: Int
 }
 
@@ -200,7 +201,7 @@ struct ImageTaskReader: Sendable {
         }
         let plan: GenerationPlan
         do { plan = try makePlan() } catch { throw APIError(error) }
-        let calls = (plan.count + engine.maxBatch - 1) / engine.maxBatch * plan.steps
+        let calls = ImageTask.calls(count: plan.count, steps: plan.steps, maxBatch: engine.maxBatch)
         guard calls <= settings.maxCalls else {
             throw APIError.invalid(
                 "this request needs \(calls) network calls (n x steps); the server takes at most \(settings.maxCalls): use a job with fewer images or steps",
@@ -214,6 +215,6 @@ struct ImageTaskReader: Sendable {
             : Set((1...wanted).map { Int((Double($0) * Double(plan.steps) / Double(wanted)).rounded(.up)) })
         return ImageTask(
             kind: kind, plan: plan, responseFormat: format, stream: try fields.bool("stream") ?? false,
-            partialImages: partial, memoryBytes: estimate.total, previewSteps: previewSteps, maxBatch: engine.maxBatch)
+            memoryBytes: estimate.total, previewSteps: previewSteps, maxBatch: engine.maxBatch)
     }
 }

@@ -28,7 +28,7 @@ extension ServerState {
             let task = try await prepare(body, headers: request.headers) { bytes, reservation in
                 try self.task(route: route, headers: request.headers, body: bytes, reservation: reservation)
             }
-            let item = WorkItem(task: task, prefix: "img_", wantsPreviews: task.stream)
+            let item = WorkItem(task: task, prefix: "img_")
             // Subscribed before admission, so that no event is missed.
             let events = item.events()
             try await scheduler.submit(item)

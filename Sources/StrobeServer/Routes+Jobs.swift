@@ -14,7 +14,7 @@ extension ServerState {
             return try self.task(route: route, headers: request.headers, body: bytes, reservation: reservation, allowOperation: true)
         }
         guard !task.stream else { throw APIError.invalid("a job does not stream; poll GET /v1/jobs/{id}", param: "stream") }
-        let item = WorkItem(task: task, prefix: "job_", wantsPreviews: false)
+        let item = WorkItem(task: task, prefix: "job_")
         try await scheduler.submit(item)
         jobs.add(item)
         var response = JSONResponse.make(await job(item, base: baseURL(request)), status: .accepted)

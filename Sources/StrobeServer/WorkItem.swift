@@ -68,15 +68,14 @@ final class WorkItem: Sendable {
     /// Unix time of admission (the `created` of OpenAI's answers).
     let created: Int
     /// Whether watchers want ``WorkEvent/preview(_:)`` (a stream): decoding previews costs time.
-    let wantsPreviews: Bool
+    var wantsPreviews: Bool { task.stream }
     private let state = Mutex(State())
     private let response = Mutex<ImagesResponse?>(nil)
 
-    init(task: ImageTask, prefix: String, wantsPreviews: Bool) {
+    init(task: ImageTask, prefix: String) {
         self.id = prefix + RandomID.make()
         self.task = task
         self.created = Int(Date().timeIntervalSince1970)
-        self.wantsPreviews = wantsPreviews
     }
 
     /// The response of a finished job, made once (so `url` results are stored once).

@@ -200,7 +200,7 @@ struct ServerTests {
         let reader = ImageTaskReader(engine: Shared.engine, settings: ServerSettings())
         let task = try reader.generation(RequestFields(values: ["prompt": .text("a lake")]))
         let store = JobStore(retention: .seconds(60), maxFinished: 2)
-        let jobs = (0..<4).map { _ in WorkItem(task: task, prefix: "job_", wantsPreviews: false) }
+        let jobs = (0..<4).map { _ in WorkItem(task: task, prefix: "job_") }
         for job in jobs { store.add(job) }
         for job in jobs.prefix(3) { job.finish(.cancelled) }
         store.sweep()
@@ -225,7 +225,7 @@ struct ServerTests {
         let scheduler = Scheduler(engine: Shared.engine, settings: settings, metrics: metrics, logger: .init(label: "test"))
         func item(_ n: Int = 1) throws(APIError) -> WorkItem {
             WorkItem(task: try reader.generation(RequestFields(values: ["prompt": .text("a lake"), "n": .text("\(n)")])),
-                     prefix: "t_", wantsPreviews: false)
+                     prefix: "t_")
         }
         // Nothing runs (the scheduler's service is not started), so items stay queued.
         let first = try item()
