@@ -58,9 +58,13 @@ public struct ArchitectureConfig: Codable, Sendable, Equatable {
     }
 
     public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(CodingKeys.self)
         let container = try decoder.container(keyedBy: CodingKeys.self)
         family = try container.decode(String.self, forKey: .family)
+        // The engine's other family has other keys: say which family it is rather than list them.
+        guard family != LatentArchitectureConfig.family else {
+            throw ArchitectureError.invalid(problems: ["family '\(family)' is not '\(Self.family)'"])
+        }
+        try decoder.rejectUnknownKeys(CodingKeys.self)
         prediction = try container.decode(String.self, forKey: .prediction)
         maxPromptTokens = try container.decode(Int.self, forKey: .maxPromptTokens)
         // The parts are decoded unchecked so that all their problems are reported together.
@@ -132,7 +136,7 @@ public struct TextEncoderConfig: Codable, Sendable, Equatable {
     }
 
     /// Decodes without checking the invariants.
-    fileprivate init(uncheckedFrom decoder: any Decoder) throws {
+    init(uncheckedFrom decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         vocabSize = try c.decode(Int.self, forKey: .vocabSize)
@@ -235,7 +239,7 @@ public struct DenoiserConfig: Codable, Sendable, Equatable {
     }
 
     /// Decodes without checking the invariants.
-    fileprivate init(uncheckedFrom decoder: any Decoder) throws {
+    init(uncheckedFrom decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         channels = try c.decode(Int.self, forKey: .channels)
@@ -282,7 +286,7 @@ public struct DenoiserConfig: Codable, Sendable, Equatable {
 }
 
 /// A part of the configuration that can be decoded without its invariant check.
-private protocol UncheckedDecodable {
+protocol UncheckedDecodable {
     init(uncheckedFrom decoder: any Decoder) throws
 }
 
@@ -291,7 +295,7 @@ extension DenoiserConfig: UncheckedDecodable {}
 
 /// Decodes a part of the configuration unchecked, so that the whole configuration can report
 /// every problem at once.
-private struct Unchecked<Config: UncheckedDecodable>: Decodable {
+struct Unchecked<Config: UncheckedDecodable>: Decodable {
     let value: Config
     init(from decoder: any Decoder) throws { value = try Config(uncheckedFrom: decoder) }
 }

@@ -80,6 +80,12 @@ public struct AutoencoderConfig: Codable, Sendable, Equatable {
     }
 
     public init(from decoder: any Decoder) throws {
+        self = try Unchecked<AutoencoderConfig>(from: decoder).value
+        if !problems.isEmpty { throw ArchitectureError.invalid(problems: problems) }
+    }
+
+    /// Decodes without checking the invariants.
+    init(uncheckedFrom decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         latentChannels = try c.decode(Int.self, forKey: .latentChannels)
@@ -89,25 +95,29 @@ public struct AutoencoderConfig: Codable, Sendable, Equatable {
         decoderBlocks = try c.decode([Int].self, forKey: .decoderBlocks)
         upsample = try c.decode(Upsample.self, forKey: .upsample)
         eps = try c.decode(Double.self, forKey: .eps)
-        if !problems.isEmpty { throw ArchitectureError.invalid(problems: problems) }
     }
 
     /// Every broken invariant, one line each with the values.
-    var problems: [String] {
+    var problems: [String] { problems(prefix: "") }
+
+    /// Every broken invariant, keys written with `prefix` (`autoencoder.` inside a v2 configuration).
+    func problems(prefix: String) -> [String] {
         var list: [String] = []
-        if latentChannels < 1 { list.append("latent_channels \(latentChannels) must be at least 1") }
+        if latentChannels < 1 { list.append("\(prefix)latent_channels \(latentChannels) must be at least 1") }
         func check(_ name: String, _ values: [Int], count: Int, minimum: Int) {
             if values.count != count {
-                list.append("\(name) \(values) must have \(count) entries (one per level)")
+                list.append("\(prefix)\(name) \(values) must have \(count) entries (one per level)")
             } else if values.contains(where: { $0 < minimum }) {
-                list.append("\(name) \(values) must all be at least \(minimum)")
+                list.append("\(prefix)\(name) \(values) must all be at least \(minimum)")
             }
         }
         check("encoder_channels", encoderChannels, count: 4, minimum: 1)
         check("encoder_blocks", encoderBlocks, count: 4, minimum: 0)
         check("decoder_channels", decoderChannels, count: 5, minimum: 1)
         check("decoder_blocks", decoderBlocks, count: 5, minimum: 0)
-        if !(eps > 0 && eps.isFinite) { list.append("eps \(eps) must be positive and finite") }
+        if !(eps > 0 && eps.isFinite) { list.append("\(prefix)eps \(eps) must be positive and finite") }
         return list
     }
 }
+
+extension AutoencoderConfig: UncheckedDecodable {}

@@ -32,34 +32,14 @@ public enum StrobeDiTCheckpoint {
         _ config: ArchitectureConfig, from source: some TensorSource
     ) -> (text: T5Weights, denoiser: DenoiserWeights) {
         func tensor(_ name: String, _ shape: [Int]) -> Tensor { source.take(name, shape) }
-        func linear(_ name: String, _ out: Int, _ inFeatures: Int, bias: Bool = true) -> LinearWeights {
-            LinearWeights(
-                weight: tensor(name + ".weight", [out, inFeatures]),
-                bias: bias ? tensor(name + ".bias", [out]) : nil)
+        func linear(_ name: String, _ out: Int, _ inFeatures: Int) -> LinearWeights {
+            source.linear(name, out, inFeatures)
         }
 
-        let t = config.text
-        let dt = t.dModel, inner = t.numHeads * t.dKV
-        let text = T5Weights(
-            embedding: tensor("text_encoder.embed.weight", [t.vocabSize, dt]),
-            relativeBias: tensor("text_encoder.relative_bias.weight", [t.relativeAttentionNumBuckets, t.numHeads]),
-            blocks: (0..<t.numLayers).map { i in
-                let p = "text_encoder.blocks.\(i)."
-                return T5Weights.Block(
-                    attentionNorm: tensor(p + "attn_norm.weight", [dt]),
-                    query: linear(p + "attn.q", inner, dt, bias: false),
-                    key: linear(p + "attn.k", inner, dt, bias: false),
-                    value: linear(p + "attn.v", inner, dt, bias: false),
-                    output: linear(p + "attn.o", dt, inner, bias: false),
-                    feedForwardNorm: tensor(p + "ff_norm.weight", [dt]),
-                    gate: linear(p + "wi_0", t.dFF, dt, bias: false),
-                    up: linear(p + "wi_1", t.dFF, dt, bias: false),
-                    down: linear(p + "wo", dt, t.dFF, bias: false))
-            },
-            finalNorm: tensor("text_encoder.final_norm.weight", [dt]))
+        let text = source.textEncoder(config.text)
 
         let d = config.denoiser
-        let width = d.hiddenSize, dh = d.headDim, mlp = d.mlpRatio * d.hiddenSize
+        let width = d.hiddenSize, dh = d.headDim, mlp = d.mlpRatio * d.hiddenSize, dt = config.text.dModel
         func embedder(_ name: String) -> DenoiserWeights.ScalarEmbedder {
             .init(fc1: linear(name + ".fc1", width, d.frequencyEmbeddingSize), fc2: linear(name + ".fc2", width, width))
         }
@@ -90,40 +70,5 @@ public enum StrobeDiTCheckpoint {
             finalModulation: linear("denoiser.final_mod", 2 * width, width),
             finalLinear: linear("denoiser.final_linear", d.patchFeatures, width))
         return (text, denoiser)
-    }
-}
-
-/// Where `StrobeDiTCheckpoint.build` gets its tensors.
-protocol TensorSource {
-    func take(_ name: String, _ shape: [Int]) -> Tensor
-}
-
-/// Records the names and shapes asked for, handing back empty placeholders.
-private final class ShapeRecorder: TensorSource {
-    private(set) var shapes: [String: [Int]] = [:]
-
-    func take(_ name: String, _ shape: [Int]) -> Tensor {
-        precondition(shapes[name] == nil, "checkpoint mapping asks for '\(name)' twice")
-        shapes[name] = shape
-        return Tensor(shape: [0], storage: [])
-    }
-}
-
-/// Reads tensors from a file already validated against the same mapping, noting every tensor
-/// that holds NaN or infinite values (checked right after the conversion to fp32).
-private final class FileSource: TensorSource {
-    let file: WeightsFile
-    private(set) var nonFinite: [WeightsProblem] = []
-
-    init(file: WeightsFile) { self.file = file }
-
-    func take(_ name: String, _ shape: [Int]) -> Tensor {
-        guard let tensor = file.tensor(name), tensor.shape == shape else {
-            preconditionFailure("validated weights file lacks '\(name)' \(shape)")
-        }
-        if let (count, first) = NonFiniteScan.find(tensor.storage) {
-            nonFinite.append(.nonFiniteValues(tensor: name, count: count, first: first))
-        }
-        return tensor
     }
 }
