@@ -81,7 +81,7 @@ public struct BenchRunner: Sendable {
         }
 
         // The denoiser's rate: FLOPs at the median prompt length over the median call.
-        let config = engine.model.config.denoiser
+        let architecture = engine.model.architecture
         var lengths: [Int] = []
         for prompt in settings.prompts {
             do { lengths.append(try engine.tokenize(prompt).count) } catch { throw .pipeline(error) }
@@ -92,12 +92,12 @@ public struct BenchRunner: Sendable {
         var denoiser: Report.DenoiserRate?
         if let median = Statistics.median(calls) {
             denoiser = Report.DenoiserRate(
-                flopsPerCall: config.flopsPerCall(height: size.height, width: size.width, textLength: textLength),
+                flopsPerCall: architecture.flopsPerCall(height: size.height, width: size.width, textLength: textLength),
                 textLength: textLength, callMedianMilliseconds: median, calls: calls.count)
         }
         var sgemm: SgemmReference?, lowPrecisionProducts: SgemmReference?
         if settings.sgemm {
-            let products = config.matrixProducts(height: size.height, width: size.width, textLength: textLength)
+            let products = architecture.matrixProducts(height: size.height, width: size.width, textLength: textLength)
             sgemm = SgemmReference.measure(products, threads: settings.threads, minSeconds: settings.sgemmMinSeconds)
             if let sgemm {
                 log(String(format: "sgemm: %.1f GFLOPS FLOP-weighted at the denoiser's shapes, %.1f at 1024³",

@@ -23,10 +23,34 @@ struct Info: AsyncParsableCommand {
         ]
     }
 
+    /// The architecture, one line per part.
+    static func architectureLines(_ config: ModelArchitecture, tokenizerPieces: Int) -> [String] {
+        let text = config.text
+        var lines = [
+            "architecture: \(config.family), x-prediction, prompts up to \(config.maxPromptTokens) tokens, "
+                + "sides multiples of \(config.sideMultiple) px",
+            "  text encoder: \(text.numLayers) layers, width \(text.dModel), \(text.numHeads) heads of \(text.dKV), "
+                + "feed-forward \(text.dFF), vocabulary \(text.vocabSize) (tokenizer \(tokenizerPieces))",
+        ]
+        switch config {
+        case .pixel(let c):
+            let d = c.denoiser
+            lines.append("  denoiser: depth \(d.depth), width \(d.hiddenSize), \(d.numHeads) heads of \(d.headDim), "
+                + "patch \(d.patchSize), \(d.channels) channels, mlp ratio \(d.mlpRatio)")
+        case .latent(let c):
+            let d = c.denoiser, a = c.autoencoder
+            lines.append("  denoiser: joint text–image attention, depth \(d.depth), width \(d.hiddenSize), "
+                + "\(d.numHeads) heads of \(d.headDim), latent patch \(d.patchSize), mlp ratios \(d.mlpRatio) "
+                + "(image) and \(d.textMLPRatio) (text), fill input \(d.fill ? "yes" : "no")")
+            lines.append("  autoencoder: \(a.latentChannels) latent channels at 1/\(c.latentFactor) of each side, "
+                + "decoder widths \(a.decoderChannels.map(String.init).joined(separator: " ")), \(a.upsample.rawValue) upsampling")
+        }
+        return lines
+    }
+
     func run() async throws {
         let engine = try loadEngine(try locateModel(model))
         let info = engine.info, config = info.architecture
-        let text = config.text, denoiser = config.denoiser
         func grouped(_ n: Int) -> String {
             let formatter = NumberFormatter()
             formatter.numberStyle = .decimal
@@ -40,14 +64,8 @@ struct Info: AsyncParsableCommand {
             "sha256: \(info.sha256)",
         ]
         if let description = info.description { lines.append("description: \(description)") }
-        lines += [
-            "architecture: \(config.family), \(config.prediction)-prediction, prompts up to \(config.maxPromptTokens) tokens",
-            "  text encoder: \(text.numLayers) layers, width \(text.dModel), \(text.numHeads) heads of \(text.dKV), "
-                + "feed-forward \(text.dFF), vocabulary \(text.vocabSize) (tokenizer \(info.vocabularySize))",
-            "  denoiser: depth \(denoiser.depth), width \(denoiser.hiddenSize), \(denoiser.numHeads) heads of "
-                + "\(denoiser.headDim), patch \(denoiser.patchSize), \(denoiser.channels) channels, mlp ratio \(denoiser.mlpRatio)",
-            "parameters: \(grouped(info.parameterCount))",
-        ]
+        lines += Self.architectureLines(config, tokenizerPieces: info.vocabularySize)
+        lines.append("parameters: \(grouped(info.parameterCount))")
         for dtype in info.tensorsByDType.keys.sorted() {
             lines.append("  \(dtype): \(info.tensorsByDType[dtype]!) tensors, \(grouped(info.parametersByDType[dtype]!)) parameters")
         }

@@ -29,11 +29,12 @@ import Strobe
         // The throughput mode (flash 4) did not run, so its count-1 rate was measured apart.
         #expect(report.throughput?.mode == BenchMode.throughput)
         let denoiser = try #require(report.denoiser)
+        let pixelModel = try #require(engine.model.pixel)
         #expect(denoiser.calls == 7)
-        #expect(denoiser.flopsPerCall == engine.model.config.denoiser.flopsPerCall(
+        #expect(denoiser.flopsPerCall == pixelModel.config.denoiser.flopsPerCall(
             height: 16, width: 32, textLength: denoiser.textLength))
         let sgemm = try #require(report.sgemm)
-        #expect(sgemm.shapes.map(\.product) == engine.model.config.denoiser.matrixProducts(
+        #expect(sgemm.shapes.map(\.product) == pixelModel.config.denoiser.matrixProducts(
             height: 16, width: 32, textLength: denoiser.textLength))
         #expect(report.denoiserVsSgemm != nil)
         #expect(report.weightsMiB > 0 && report.peakRSSMiB > 0)

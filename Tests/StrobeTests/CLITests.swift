@@ -219,4 +219,24 @@ import Testing
         #expect(run.stdout.contains("sampler defaults: flash 4 steps, full 100 steps, guidance 2.0"))
         #expect(run.stdout.contains("patch 8"))
     }
+
+    /// A v2 file runs through the same commands: `info` names its parts, `generate` writes a PNG
+    /// at the requested size.
+    @Test func v2ModelThroughTheCLI() throws {
+        let model = LatentEngineTests.modelPath, directory = try TemporaryFile.directory()
+        let info = try Self.strobe(["info", "--model", model], in: directory)
+        #expect(info.status == 0, "\(info.stderr)")
+        #expect(info.stdout.contains("architecture: strobe-mmdit") && info.stdout.contains("joint text–image attention")
+            && info.stdout.contains("autoencoder: 4 latent channels"), "\(info.stdout)")
+        #expect(info.stdout.contains("1:1 512x512"), "\(info.stdout)")
+        let out = directory.appendingPathComponent("v2.png").path
+        let run = try Self.strobe(["generate", "a lighthouse", "--model", model, "--size", "96x64", "--seed", "3",
+                                   "--output", out], in: directory)
+        #expect(run.status == 0, "\(run.stderr)")
+        let image = try PNGCodec.decode(Array(try Data(contentsOf: URL(fileURLWithPath: out)))).image
+        #expect(image.width == 96 && image.height == 64)
+        let bad = try Self.strobe(["generate", "a lighthouse", "--model", model, "--size", "80x64",
+                                   "--output", directory.appendingPathComponent("bad.png").path], in: directory)
+        #expect(bad.status != 0 && bad.stderr.contains("32"), "\(bad.stderr)")
+    }
 }

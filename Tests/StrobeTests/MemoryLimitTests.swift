@@ -58,9 +58,14 @@ import Testing
         let larger = engine.memoryEstimate(size: ImageSize(width: 512, height: 512), count: 1, textTokens: 8)
         #expect(larger.workingSet > 4 * one.workingSet, "attention grows with the square of the tokens")
         // Absurd requests saturate instead of overflowing.
-        let absurd = MemoryEstimate(architecture: engine.model.config, size: ImageSize(width: 1 << 40, height: 1 << 40),
-                                    count: 1 << 40, batch: 1 << 40, textTokens: 1 << 40)
+        let absurd = MemoryEstimate(architecture: try #require(engine.model.pixel).config,
+                                    size: ImageSize(width: 1 << 40, height: 1 << 40), count: 1 << 40, batch: 1 << 40,
+                                    textTokens: 1 << 40)
         #expect(absurd.total == .max)
+        let absurdV2 = MemoryEstimate(architecture: MMDiTParityTests.model.config,
+                                      size: ImageSize(width: 1 << 40, height: 1 << 40), count: 1 << 40, batch: 1 << 40,
+                                      textTokens: 1 << 40)
+        #expect(absurdV2.total == .max)
     }
 
     @Test func systemMemoryAndFormatting() throws {

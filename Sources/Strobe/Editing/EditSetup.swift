@@ -1,20 +1,26 @@
 import StrobeTensor
 
 // Shape legend
-//   C   channels (3)     H, W   the working size in pixels
+//   C   channels of the sampler's state (3 for pixels, the latent channels for v2)
+//   H, W  the working size in pixels;  h, w  the state's size (H, W, or H/16, W/16 for latents)
 
 /// An edit resolved for the sampling loop (``GenerationPlan/edit``): the known image, where and
 /// how much the sampler may change it, and the time sampling starts from.
 public struct EditSetup: Sendable {
     /// `modify`, `inpaint` or `reframe`.
     public let operation: String
-    /// The known image in the model's space, `2·pixel − 1`, `[C, H, W]`.
+    /// The known image in the sampler's space (``SampleSpace/encode(_:)``), `[C, h, w]`.
     let known: Tensor
     /// The known image's pixels (the fitted input, or the reframe canvas with the original placed).
     let knownPixels: RGBImage
-    /// Per pixel `[H·W]`, how much the sampler's image replaces the known one after each step
-    /// (the mask feathered inwards); nil: everywhere (a modification).
+    /// Per cell of the state `[h·w]`, how much the sampler's state replaces the known one after
+    /// each step (the mask feathered inwards, averaged over each cell); nil: everywhere (a
+    /// modification).
     let blend: [Float]?
+    /// The fill input of a model that has one, `[C + 1, h, w]`: the known state where a cell is
+    /// wholly outside the mask, then that keep map (1 where the content is given); nil for a
+    /// modification or a model without fill.
+    let fill: Tensor?
     /// Per pixel `[H·W]`, the final composite's weight of the generated image: 0 keeps the known
     /// pixel exactly; nil: the generated image as it is.
     let keep: [Float]?
@@ -63,13 +69,30 @@ public struct EditSetup: Sendable {
         return try! RGBImage(width: generated.width, height: generated.height, pixels: pixels)
     }
 
+    /// - Parameters:
+    ///   - space: the sampler's space, which encodes the known pixels.
+    ///   - fill: whether the model takes a fill input (v2); used when there is a mask.
     init(operation: String, knownPixels: RGBImage, mask: [Float]?, startTime: Float, inputSHA256: String,
-         settings: [String: String], promptSource: String, featherRadius: Int = 8) {
+         settings: [String: String], promptSource: String, space: any SampleSpace, fill: Bool,
+         featherRadius: Int = 8) {
+        let (width, height) = (knownPixels.width, knownPixels.height)
         self.operation = operation
         self.knownPixels = knownPixels
-        self.known = Tensor(shape: [3, knownPixels.height, knownPixels.width], storage: knownPixels.pixels.map { 2 * $0 - 1 })
+        self.known = space.encode(knownPixels)                                          // [C, h, w]
         self.keep = mask
-        self.blend = mask.map { Self.featherInwards($0, width: knownPixels.width, height: knownPixels.height, radius: featherRadius) }
+        self.blend = mask.map {
+            space.cellMeans(Self.featherInwards($0, width: width, height: height, radius: featherRadius),
+                            width: width, height: height)
+        }
+        if fill, let mask {
+            let given = space.cellMeans(mask, width: width, height: height).map { $0 == 0 ? Float(1) : 0 }  // [h·w]
+            let plane = given.count
+            var storage = known.storage.enumerated().map { $0.element * given[$0.offset % plane] }
+            storage += given
+            self.fill = Tensor(shape: [known.shape[0] + 1] + Array(known.shape.dropFirst()), storage: storage)
+        } else {
+            self.fill = nil
+        }
         self.startTime = startTime
         self.inputSHA256 = inputSHA256
         self.settings = settings

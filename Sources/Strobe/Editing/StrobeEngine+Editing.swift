@@ -53,7 +53,8 @@ extension StrobeEngine {
             let keep = strength == 0 ? [Float](repeating: 0, count: size.width * size.height) : mask
             setup = EditSetup(
                 operation: request.operation.name, knownPixels: known, mask: keep, startTime: Float(strength),
-                inputSHA256: input.sha256, settings: settings, promptSource: promptSource)
+                inputSHA256: input.sha256, settings: settings, promptSource: promptSource, space: sampleSpace,
+                fill: hasFillInput)
 
         case let .reframe(ratio, explicitSize, anchor):
             // The original at its own size when the model can take it, else fitted to the
@@ -105,7 +106,8 @@ extension StrobeEngine {
             setup = EditSetup(
                 operation: request.operation.name,
                 knownPixels: try! RGBImage(width: canvas.width, height: canvas.height, pixels: pixels), mask: mask,
-                startTime: 1, inputSHA256: input.sha256, settings: settings, promptSource: promptSource)
+                startTime: 1, inputSHA256: input.sha256, settings: settings, promptSource: promptSource,
+                space: sampleSpace, fill: hasFillInput)
         }
         var plan = try plan(config)
         plan.sampler = sampler

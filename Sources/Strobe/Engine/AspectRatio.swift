@@ -69,12 +69,14 @@ public enum AspectRatio: String, Codable, Sendable, CaseIterable {
         }
     }
 
-    /// The pixel size for a model with patch size `patchSize`: ``defaultSize`` when the patch
-    /// size divides its sides, else each side rounded to the nearest multiple of the patch
-    /// size (halves round up), at least one patch.
-    public func size(patchSize: Int) -> ImageSize {
+    /// The pixel size for a model with patch size `patchSize` (in pixels) that makes images
+    /// `scale` times ``defaultSize`` on each side (v1: 1, about 256²; v2: 2, about 512²): each
+    /// side as it is when the patch size divides it, else rounded to the nearest multiple of
+    /// the patch size (halves round up), at least one patch.
+    public func size(patchSize: Int, scale: Int = 1) -> ImageSize {
         precondition(patchSize >= 1, "AspectRatio.size: patch size must be at least 1, got \(patchSize)")
-        let base = defaultSize
+        precondition(scale >= 1, "AspectRatio.size: scale must be at least 1, got \(scale)")
+        let base = ImageSize(width: scale * defaultSize.width, height: scale * defaultSize.height)
         func fit(_ side: Int) -> Int { max(patchSize, (side + patchSize / 2) / patchSize * patchSize) }
         return ImageSize(width: fit(base.width), height: fit(base.height))
     }

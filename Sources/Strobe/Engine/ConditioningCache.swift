@@ -7,7 +7,7 @@ import Synchronization
 final class ConditioningCache: Sendable {
     private struct Entry {
         let ids: [Int32]
-        let value: TextConditioning
+        let value: PreparedPrompt
         let floats: Int
     }
 
@@ -21,7 +21,7 @@ final class ConditioningCache: Sendable {
     }
 
     /// The conditioning cached for `ids`, now the most recently used; nil on a miss.
-    func value(for ids: [Int32]) -> TextConditioning? {
+    func value(for ids: [Int32]) -> PreparedPrompt? {
         entries.withLock { entries in
             guard let index = entries.firstIndex(where: { $0.ids == ids }) else { return nil }
             let entry = entries.remove(at: index)
@@ -32,8 +32,8 @@ final class ConditioningCache: Sendable {
 
     /// Stores `value` for `ids`, evicting the least recently used entries to stay within capacity
     /// (a value larger than the whole capacity is not stored).
-    func insert(_ value: TextConditioning, for ids: [Int32]) {
-        let floats = value.pooled.count + value.keys.reduce(0) { $0 + $1.count } + value.values.reduce(0) { $0 + $1.count }
+    func insert(_ value: PreparedPrompt, for ids: [Int32]) {
+        let floats = value.floatCount
         guard floats <= capacityFloats else { return }
         entries.withLock { entries in
             entries.removeAll { $0.ids == ids }

@@ -93,6 +93,44 @@ public struct MemoryEstimate: Sendable, Equatable, CustomStringConvertible {
         workingSet = product(max(denoiserFloats, textFloats).addingClamped(conditioning), float)
     }
 
+    /// The estimate for a v2 (`strobe-mmdit`) model: latents `[C, H/16, W/16]` while sampling,
+    /// the op-by-op MMDiT call over `L + N` joint tokens, and the convolutional decoder at full
+    /// resolution (which runs after sampling, one image at a time).
+    public init(architecture: LatentArchitectureConfig, size: ImageSize, count: Int, batch: Int, textTokens: Int) {
+        self.count = count
+        self.batch = batch
+        self.size = size
+        let d = architecture.denoiser, t = architecture.text, f = architecture.latentFactor
+        let float = MemoryLayout<Float>.size
+        func product(_ factors: Int...) -> Int { factors.reduce(1) { $0.multipliedClamped(by: $1) } }
+        let pixels = product(size.width, size.height)                               // H·W
+        let latent = product(d.latentChannels, size.width / f, size.height / f)      // C·h·w
+        let n = product(size.width / (f * d.patchSize), size.height / (f * d.patchSize))  // N
+        let l = max(textTokens, 1), joint = n.addingClamped(l)                      // T = L + N
+
+        let png = product(3, pixels).addingClamped(size.height).addingClamped(64 << 10)
+        samples = product(count, latent, float)
+        results = samples.addingClamped(product(count, product(3, pixels, float).addingClamped(png)))
+
+        // One call on B latents, op by op: the streams and their normalised, projected and
+        // concatenated copies (about 16 of [B, T, D]), the MLP's hidden layer and its GELU, the
+        // attention scores of one image's heads (as the attention op budgets them), the fill.
+        let scoreBudget = AttentionLayout.defaultScoreBudget
+        let perHead = product(joint, joint)
+        let scores = product(max(1, min(d.numHeads, scoreBudget / max(perHead, 1))), perHead)
+        let call = product(16, batch, joint, d.hiddenSize)
+            .addingClamped(product(2, max(d.mlpRatio, d.textMLPRatio), batch, joint, d.hiddenSize))
+            .addingClamped(scores).addingClamped(product(6, batch, latent))
+        // The decoder of one image: its widest activations (16 channels at full size, the
+        // bilinear upsampling's input and output, the convolution's im2col band) and the pixels.
+        let decoder = product(4 * architecture.autoencoder.decoderChannels.last!, pixels).addingClamped(product(6, pixels))
+        let textFloats = product(12, l, t.dModel)
+            .addingClamped(product(3, l, t.dFF))
+            .addingClamped(product(3, t.numHeads, l, l))
+        let conditioning = product(l.addingClamped(1), d.hiddenSize)
+        workingSet = product(max(call, decoder, textFloats).addingClamped(conditioning), float)
+    }
+
     /// Bytes in binary units with one decimal (`"1.5 GiB"`).
     public static func format(_ bytes: Int) -> String {
         let units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
@@ -109,8 +147,12 @@ extension StrobeEngine {
     /// The memory a request for `count` images of `size` with a prompt of `textTokens` tokens
     /// (with EOS) needs on this engine (batches of up to ``maxBatch``).
     public func memoryEstimate(size: ImageSize, count: Int, textTokens: Int) -> MemoryEstimate {
-        MemoryEstimate(
-            architecture: model.config, size: size, count: count, batch: min(maxBatch, count), textTokens: textTokens)
+        switch model.architecture {
+        case .pixel(let config):
+            MemoryEstimate(architecture: config, size: size, count: count, batch: min(maxBatch, count), textTokens: textTokens)
+        case .latent(let config):
+            MemoryEstimate(architecture: config, size: size, count: count, batch: min(maxBatch, count), textTokens: textTokens)
+        }
     }
 
     /// Refuses a request whose estimate exceeds the memory available now

@@ -14,7 +14,7 @@ public struct ModelInfo: Sendable, Equatable {
     /// Size of the weights file in bytes.
     public let fileSize: Int
     /// The architecture.
-    public let architecture: ArchitectureConfig
+    public let architecture: ModelArchitecture
     /// The sampler defaults the model ships with.
     public let samplerDefaults: SamplerDefaults
     /// Total number of parameters (elements of every tensor).
@@ -29,7 +29,7 @@ public struct ModelInfo: Sendable, Equatable {
     /// The first 10 hex digits of ``sha256`` (AUTOMATIC1111's short hash).
     public var shortHash: String { String(sha256.prefix(10)) }
 
-    init(file: WeightsFile, metadata: StrobeMetadata, architecture: ArchitectureConfig, sha256: String,
+    init(file: WeightsFile, metadata: StrobeMetadata, architecture: ModelArchitecture, sha256: String,
          vocabularySize: Int) {
         path = file.path
         let stem = URL(fileURLWithPath: file.path).deletingPathExtension().lastPathComponent

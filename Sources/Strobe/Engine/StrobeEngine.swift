@@ -21,8 +21,9 @@ import Synchronization
 /// ```
 ///
 /// The pipeline composes separate stages: ``Tokenizer`` → ``T5Encoder`` (text states) →
-/// noise (``TorchGenerator``) → ``Sampler`` driving the ``Denoiser`` → ``ImageDecoder`` →
-/// ``PNGImageWriter``.
+/// noise (``TorchGenerator``) → ``Sampler`` driving the denoiser (v1's ``Denoiser`` on pixels,
+/// v2's ``MMDiT`` on latents) → ``ImageDecoder`` (v2: the autoencoder's decoder) →
+/// ``PNGImageWriter``. Which model a file holds is read from it (``LoadedModel``).
 ///
 /// ## Concurrency
 /// The engine is immutable after loading (every stored property is a `let` of a `Sendable`
@@ -35,16 +36,16 @@ import Synchronization
 /// matrix products as for the element-wise ops), and results never depend on it: the tensor
 /// core runs single-threaded BLAS calls on fixed tiles side by side.
 public final class StrobeEngine: Sendable {
-    /// The model: text encoder and denoiser.
-    public let model: StrobeModel
+    /// The model: text encoder and denoiser (and, for v2, the autoencoder).
+    public let model: LoadedModel
     /// The model's tokenizer.
     public let tokenizer: Tokenizer
     /// The model's Strobe metadata (sampler defaults, name).
     public let metadata: StrobeMetadata
     /// Identity and facts of the model file.
     public let info: ModelInfo
-    /// Maps the sampler's x₀ to pixels.
-    public let decoder: any ImageDecoder
+    /// Maps the sampler's x₀ to pixels (and, for editing, pixels into the sampler's space).
+    public let decoder: any SampleSpace
     /// Encodes PNGs.
     public let writer: PNGImageWriter
     /// The most images one denoiser call takes (a batch `[B, C, H, W]`). 1 (the default)
@@ -79,9 +80,9 @@ public final class StrobeEngine: Sendable {
             group.wait()
             throw .weights(error)
         }
-        let model: StrobeModel
+        let model: LoadedModel
         do {
-            model = try StrobeModel(weights: file)
+            model = try LoadedModel(weights: file)
         } catch {
             group.wait()
             throw .weights(error)
@@ -95,7 +96,7 @@ public final class StrobeEngine: Sendable {
     }
 
     /// An engine for a model already loaded from `file`, whose SHA-256 is `sha256` (hex).
-    public init(file: WeightsFile, model: StrobeModel, sha256: String, maxBatch: Int = 1) throws(PipelineError) {
+    public init(file: WeightsFile, model: LoadedModel, sha256: String, maxBatch: Int = 1) throws(PipelineError) {
         precondition(maxBatch >= 1, "StrobeEngine: maxBatch must be at least 1, got \(maxBatch)")
         guard let metadata = file.strobe else {
             throw .weights(WeightsError(path: file.path, problems: [.missingMetadata(key: StrobeMetadata.Key.formatVersion)]))
@@ -107,28 +108,34 @@ public final class StrobeEngine: Sendable {
                 key: StrobeMetadata.Key.tokenizer, reason: "not a SentencePiece model (\(error.message))")]))
         }
         // Every id the tokenizer can produce must have a row in the text encoder's embedding.
-        guard tokenizer.vocabularySize <= model.config.text.vocabSize else {
+        let architecture = model.architecture
+        guard tokenizer.vocabularySize <= architecture.text.vocabSize else {
             throw .weights(WeightsError(path: file.path, problems: [.invalidArchitecture(reason:
-                "the tokenizer has \(tokenizer.vocabularySize) pieces, but text.vocab_size is \(model.config.text.vocabSize)")]))
+                "the tokenizer has \(tokenizer.vocabularySize) pieces, but text.vocab_size is \(architecture.text.vocabSize)")]))
         }
         self.model = model
         self.metadata = metadata
         self.info = ModelInfo(
-            file: file, metadata: metadata, architecture: model.config, sha256: sha256,
+            file: file, metadata: metadata, architecture: architecture, sha256: sha256,
             vocabularySize: tokenizer.vocabularySize)
-        self.decoder = PixelDecoder(channels: model.config.denoiser.channels)
+        self.decoder = model.sampleSpace
         self.writer = PNGImageWriter()
         self.maxBatch = maxBatch
     }
 
-    /// The patch size image sides must be multiples of.
-    public var patchSize: Int { model.config.denoiser.patchSize }
+    /// What image sides must be multiples of, in pixels: v1's patch (16), v2's latent patch (32).
+    public var patchSize: Int { model.architecture.sideMultiple }
     /// The longest prompt in tokens, not counting the end-of-sequence token.
-    public var maxPromptTokens: Int { model.config.maxPromptTokens }
+    public var maxPromptTokens: Int { model.architecture.maxPromptTokens }
+    /// Whether the model takes a fill input (v2), which inpainting and reframing give it.
+    var hasFillInput: Bool { model.latent?.config.denoiser.fill ?? false }
+    /// The sampler's space (pixels or latents), for editing.
+    var sampleSpace: any SampleSpace { decoder }
 
-    /// The pixel size of `ratio` for this model (``AspectRatio/size(patchSize:)``).
+    /// The pixel size of `ratio` for this model (``ModelArchitecture/size(of:)``: about 256² for
+    /// v1, 512² for v2).
     public func size(of ratio: AspectRatio) -> ImageSize {
-        ratio.size(patchSize: patchSize)
+        model.architecture.size(of: ratio)
     }
 
     /// Tokenizes `prompt` (with the end-of-sequence id) and checks its length.
@@ -223,30 +230,31 @@ public final class StrobeEngine: Sendable {
         }
 
         try checkCancelled()
-        let conditioning = try stage(&timings.encodeText) { () throws(PipelineError) -> TextConditioning in
+        let prompt = try stage(&timings.encodeText) { () throws(PipelineError) -> PreparedPrompt in
             if let cached = conditioningCache.value(for: plan.tokenIDs) { return cached }
-            let prepared = model.denoiser.prepare(text: model.encodeText(plan.tokenIDs))  // [L, Dt] → conditioning
+            let prepared = PreparedPrompt(model: model, ids: plan.tokenIDs)           // [L, Dt] → conditioning
             conditioningCache.insert(prepared, for: plan.tokenIDs)
             return prepared
         }
-        let shape = decoder.sampleShape(for: plan.size)                            // [C, H, W]
+        let shape = decoder.sampleShape(for: plan.size)                            // [C, h, w]
         let beta = Float(1 / plan.guidance)
         let batches = stride(from: 0, to: plan.count, by: maxBatch).map { $0..<min($0 + maxBatch, plan.count) }
         let totalCalls = batches.count * plan.steps
-        var samples: [Tensor] = []                                                 // x₀ per image, [C, H, W]
-        var workspace: DenoiserWorkspace?
+        var samples: [Tensor] = []                                                 // x₀ per image, [C, h, w]
+        var denoiser: BatchDenoiser?
         for batch in batches {
             try checkCancelled()
             let noise = try stage(&timings.noise) { () throws(PipelineError) -> Tensor in
-                Self.noise(seeds: Array(plan.seeds[batch]), shape: shape)          // [B, C, H, W]
+                Self.noise(seeds: Array(plan.seeds[batch]), shape: shape)          // [B, C, h, w]
             }
-            // Buffers for this batch size, planned once and reused by every step and every batch
-            // of the same size (only a smaller last batch gets its own).
-            if workspace?.batch != batch.count {
-                workspace = model.denoiser.makeWorkspace(
-                    batch: batch.count, height: shape[1], width: shape[2], precision: plan.config.precision)
+            // v1's buffers are planned once and reused by every step and every batch of the same
+            // size (only a smaller last batch gets its own).
+            if denoiser?.batch != batch.count {
+                denoiser = BatchDenoiser(
+                    model: model, prompt: prompt, batch: batch.count, shape: shape, precision: plan.config.precision,
+                    fill: plan.edit?.fill, reusing: denoiser)
             }
-            let planned = workspace!
+            let calls = denoiser!
             var callDurations: [Duration] = []
             let initial = plan.edit?.start(noise: noise) ?? noise
             var latest: (x: Tensor, u: Tensor, s: Float)?                         // for previews only
@@ -254,9 +262,7 @@ public final class StrobeEngine: Sendable {
                 var call = Duration.zero
                 defer { callDurations.append(call) }
                 let u = try stage(&call) { () throws(PipelineError) -> Tensor in
-                    model.denoiser.velocity(
-                        x: x, t: step.t, gap: step.gap, beta: beta, conditioning: conditioning,
-                        workspace: planned)                                            // [B, C, H, W]
+                    calls.velocity(x, step: step, beta: beta)                          // [B, C, h, w]
                 }
                 if preview != nil { latest = (x, u, step.s) }
                 return u

@@ -13,9 +13,35 @@ public protocol ImageDecoder: Sendable {
     func decode(_ x0: Tensor) throws(PipelineError) -> RGBImage
 }
 
+/// The sampler's space seen from both ends: x₀ to pixels (``ImageDecoder``) and, for editing,
+/// a known image into the sampler's space and a per-pixel mask onto its cells.
+public protocol SampleSpace: ImageDecoder {
+    /// Pixels per cell of the sampler's state along a side: 1 in pixel space, 16 for latents.
+    var cellSize: Int { get }
+    /// The known image in the sampler's space, `[C, H/cell, W/cell]` (sides multiples of ``cellSize``).
+    func encode(_ image: RGBImage) -> Tensor
+}
+
+extension SampleSpace {
+    /// A per-pixel mask `[H·W]` as the mean over each cell, `[(H/cell)·(W/cell)]` (itself when
+    /// cells are pixels).
+    public func cellMeans(_ mask: [Float], width: Int, height: Int) -> [Float] {
+        let f = cellSize
+        guard f > 1 else { return mask }
+        precondition(mask.count == width * height && width % f == 0 && height % f == 0,
+                     "cellMeans: a \(width)x\(height) mask of \(mask.count) values in cells of \(f)")
+        let w = width / f, h = height / f
+        var out = [Float](repeating: 0, count: w * h)
+        for y in 0..<height {
+            for x in 0..<width { out[(y / f) * w + x / f] += mask[y * width + x] }
+        }
+        return out.map { $0 / Float(f * f) }
+    }
+}
+
 /// The pixel-space decoder: x₀ (about [−1, 1]) → `clamp((x₀ + 1) / 2, 0, 1)`, in Float32 as
 /// the reference's `to_pixels`.
-public struct PixelDecoder: ImageDecoder {
+public struct PixelDecoder: SampleSpace {
     /// Image channels (3).
     public let channels: Int
 
@@ -25,6 +51,14 @@ public struct PixelDecoder: ImageDecoder {
 
     public func sampleShape(for size: ImageSize) -> [Int] {
         [channels, size.height, size.width]
+    }
+
+    /// 1: the state is the image.
+    public var cellSize: Int { 1 }
+
+    /// `2·pixel − 1`, `[C, H, W]`.
+    public func encode(_ image: RGBImage) -> Tensor {
+        Tensor(shape: [3, image.height, image.width], storage: image.pixels.map { 2 * $0 - 1 })
     }
 
     public func decode(_ x0: Tensor) throws(PipelineError) -> RGBImage {

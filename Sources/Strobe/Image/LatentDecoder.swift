@@ -5,7 +5,7 @@ import StrobeTensor
 /// image (about [0, 1]) to [0, 1].
 ///
 /// Image sides must be positive multiples of 16 (``AutoencoderConfig/factor``).
-public struct LatentDecoder: ImageDecoder {
+public struct LatentDecoder: SampleSpace {
     /// The autoencoder whose decoder and latent statistics are used.
     public let autoencoder: LatentAutoencoder
 
@@ -17,6 +17,18 @@ public struct LatentDecoder: ImageDecoder {
     /// `[C, H/16, W/16]`.
     public func sampleShape(for size: ImageSize) -> [Int] {
         autoencoder.latentShape(width: size.width, height: size.height)
+    }
+
+    /// 16 pixels per latent cell.
+    public var cellSize: Int { AutoencoderConfig.factor }
+
+    /// The image's normalised latent `[C, H/16, W/16]` (sides multiples of 16), from its pixels
+    /// quantised to 8 bits as a PNG holds them (the training latents were made that way).
+    public func encode(_ image: RGBImage) -> Tensor {
+        let pixels = image.pixels.map { (min(max($0, 0), 1) * 255).rounded() / 255 }
+        let x = Tensor(shape: [1, 3, image.height, image.width], storage: pixels)      // [1, 3, H, W]
+        let z = autoencoder.encode(x)                                                  // [1, C, h, w]
+        return z.reshaped(Array(z.shape.dropFirst()))
     }
 
     /// Decodes one normalised latent `[C, h, w]` (or `[1, C, h, w]`) into an image of 16w × 16h:

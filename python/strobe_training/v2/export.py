@@ -5,6 +5,9 @@ Strobe weights file, and reads such a file back (weights-format.md §5.2).
         --tokenizer checkpoints/v2-dit/tokenizer.model --autoencoder checkpoints/v2-ae/ae-final.ckpt \
         --output Models/strobe-scenes-v2.safetensors [--dtype F16] [--guidance 1.5]
 
+    python -m strobe_training.v2.export --random-dit --tokenizer TOKENIZER.model \
+        --autoencoder checkpoints/v2-ae/ae-final.ckpt --output /tmp/v2-timing.safetensors
+
 The file holds the DiT checkpoint's EMA weights under their V2Model names (`text_encoder.…`,
 `denoiser.…`) and the autoencoder's EMA under `autoencoder.` + its state_dict names (its latent
 statistics included), with `strobe.architecture` = the V2ModelConfig's JSON plus the key
@@ -14,6 +17,10 @@ stay F32 whatever --dtype says (they scale every latent).
 `load` reads a file back into (V2Model, Autoencoder, SentencePiece processor, sampler defaults);
 the PyTorch samplers (`strobe_reference.sampling.sample`) run on a V2Model unchanged, on
 normalised latents `[B, 16, H/16, W/16]`, and `decode` turns their result into pixels.
+
+`--random-dit` writes the default v2 configuration (train_dit's) with random DiT weights instead
+of a checkpoint's: a stand-in of the final file's size and cost, to time the engine (`strobe
+bench --model`) before the DiT is trained. Its pictures are noise.
 """
 from __future__ import annotations
 
@@ -89,23 +96,34 @@ def decode(ae: Autoencoder, z0: torch.Tensor) -> torch.Tensor:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dit", required=True, help="a train_dit checkpoint (teacher.ckpt or tvm.ckpt)")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--dit", help="a train_dit checkpoint (teacher.ckpt or tvm.ckpt)")
+    source.add_argument("--random-dit", action="store_true",
+                        help="the default configuration with random weights (a timing stand-in)")
     parser.add_argument("--tokenizer", required=True, help="the run's tokenizer.model")
     parser.add_argument("--autoencoder", required=True, help="the autoencoder checkpoint the latents came from")
     parser.add_argument("--output", required=True)
     parser.add_argument("--dtype", default="F16", choices=sorted(strobe_weights.DTYPE_SIZES))
     parser.add_argument("--guidance", type=float, default=2.0, help="the default guidance w of the file")
     args = parser.parse_args()
-    ck = torch.load(args.dit, weights_only=False, map_location="cpu")
-    cfg = V2ModelConfig.from_json(ck["config"])
-    model = V2Model(cfg).eval()
-    model.load_state_dict(ck["ema"])
-    ae, ident = load_encoder(args.autoencoder)
     with open(args.tokenizer, "rb") as f:
         tokenizer_model = f.read()
-    stage = ck.get("stage", "?")
-    export(model, ae, tokenizer_model, args.output, dtype=args.dtype, guidance=args.guidance,
-           description=f"v2 {stage} step {ck['state']['step']}, autoencoder step {ident['ae_step']}")
+    ae, ident = load_encoder(args.autoencoder)
+    if args.random_dit:
+        import sentencepiece as spm
+        from .train_dit import model_config, parser as train_parser
+        vocab = spm.SentencePieceProcessor(model_proto=tokenizer_model).get_piece_size()
+        model = V2Model(model_config(train_parser().parse_args([]), vocab)).eval()
+        with torch.no_grad():
+            for p in model.parameters():                # every path live, as after training
+                p.normal_(0.0, 0.02)
+        description = "random DiT weights: a timing stand-in, not a model"
+    else:
+        ck = torch.load(args.dit, weights_only=False, map_location="cpu")
+        model = V2Model(V2ModelConfig.from_json(ck["config"])).eval()
+        model.load_state_dict(ck["ema"])
+        description = f"v2 {ck.get('stage', '?')} step {ck['state']['step']}, autoencoder step {ident['ae_step']}"
+    export(model, ae, tokenizer_model, args.output, dtype=args.dtype, guidance=args.guidance, description=description)
     print(f"wrote {args.output}")
 
 

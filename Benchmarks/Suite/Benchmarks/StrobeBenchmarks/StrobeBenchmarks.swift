@@ -28,7 +28,8 @@ let benchmarks: @Sendable () -> Void = {
         maxIterations: 50)
 
     Benchmark("denoiser call 256x256 (flash step 1 of 4)") { benchmark in
-        let denoiser = engine.model.denoiser
+        guard let model = engine.model.pixel else { fatalError("the default model is a v1 (strobe-dit) model") }
+        let denoiser = model.denoiser
         let conditioning = denoiser.prepare(text: engine.model.encodeText(try engine.tokenize(prompt)))
         let x = StrobeEngine.noise(seeds: [1], shape: [3, 256, 256])
         let beta = Float(1 / engine.metadata.samplerDefaults.guidance)
