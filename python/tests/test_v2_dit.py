@@ -256,3 +256,35 @@ def test_checkpoint_round_trip_and_resume(tmp_path):
     sp_words = train_dit.split_words(__import__("sentencepiece").SentencePieceProcessor(
         model_file=str(work / "tokenizer.model")), ["a red balloon on the left at night"])
     assert sp_words == []
+
+
+def test_export_round_trip_and_refusals(tmp_path):
+    """A v2 file holds the model and the autoencoder exactly (F32), its architecture names the
+    family and the autoencoder; a mismatched latent width is refused before writing."""
+    from strobe_tools.make_mmdit_fixtures import AE_CONFIG
+    from strobe_training.v2.export import decode, export, load
+
+    cfg = V2ModelConfig(text=tiny_config().text,
+                        denoiser=MMDiTConfig(latent_channels=AE_CONFIG.latent_channels, hidden_size=32, depth=2, num_heads=2))
+    model, ae = randomized(cfg), Autoencoder(AE_CONFIG).eval()
+    sp_path = os.path.join(os.path.dirname(__file__), "..", "..", "Tests", "StrobeTests", "Fixtures", "tokenizer",
+                           "tokenizer.model")
+    with open(sp_path, "rb") as f:
+        tokenizer = f.read()
+    path = str(tmp_path / "v2.safetensors")
+    export(model, ae, tokenizer, path, dtype="F32", guidance=1.5)
+    back, ae_back, sp, defaults = load(path)
+    assert defaults == {"flash_steps": 4, "full_steps": 100, "guidance": 1.5}
+    assert back.cfg == cfg and ae_back.cfg == AE_CONFIG and sp.get_piece_size() > 0
+    for (k, v), (k2, v2) in zip(model.state_dict().items(), back.state_dict().items()):
+        assert k == k2 and torch.equal(v, v2), k
+    for (k, v), (k2, v2) in zip(ae.state_dict().items(), ae_back.state_dict().items()):
+        assert k == k2 and torch.equal(v, v2), k
+    z = torch.randn(1, AE_CONFIG.latent_channels, 2, 3)
+    image = decode(ae_back, z)
+    assert image.shape == (1, 3, 32, 48) and image.min() >= 0 and image.max() <= 1
+
+    wrong = V2Model(V2ModelConfig(text=cfg.text, denoiser=MMDiTConfig(hidden_size=32, depth=2, num_heads=2)))
+    with pytest.raises(ValueError, match="latent channels"):
+        export(wrong, ae, tokenizer, str(tmp_path / "wrong.safetensors"))
+    assert not os.path.exists(tmp_path / "wrong.safetensors")
