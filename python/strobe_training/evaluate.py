@@ -6,6 +6,10 @@ Fréchet distance of the flash sampler at 1, 2, 4, 8 steps, the naive 4-step bas
         --tokenizer RUN_DIR/tokenizer.model [--weights ema] [--scenes 64] [--full-scenes 8] \
         [--out Benchmarks/results/quality.json] [--sheet Benchmarks/results/contact-sheet.png]
     python -m strobe_training.evaluate --weights-file Models/strobe-scenes.safetensors ...
+    python -m strobe_training.evaluate --weights-file Models/strobe-scenes-v2.safetensors \
+        --out Benchmarks/results/quality-v2.json ...     (a v2 file: sizes doubled, evaluation/generate.py)
+    python -m strobe_training.evaluate --weights-file Models/strobe-scenes.safetensors --scenes 27 \
+        --full-scenes 3 --only seams,variety [--variety-modes flash_4,full_100]
 
 What is measured (details in strobe_training/evaluation/):
 - Judge: a multi-head CNN trained on renders only (cached under ~/.cache/strobe/evaluation,
@@ -27,6 +31,22 @@ What is measured (details in strobe_training/evaluation/):
   earlier run's results, when that run used the same classifier recipe, scenes and seeds (else it
   stops and names what differs); meta.carried says which and from where. For a teacher whose
   checkpoint is gone.
+- seam_ratio (per mode, per grid): the mean over the mode's images of the seam ratio at each of the
+  grids the model's architecture could imprint (`ImageModel.seam_grids`; v1: its 16-px patches;
+  v2: 2, 4, 8 (decoder), 16 (latent cell), 32 (DiT patch); --seam-grids overrides): the mean absolute colour step across the lines between pixel k·g − 1
+  and k·g over the mean step elsewhere (evaluation/metrics.py). About 1: no grid.
+  meta.ceiling.seam_ratio is the renders' own (1.07 at 16 px on v1's 39 scenes); meta.per_mode.*.seams has
+  min, max and the renders' mean over the same scenes.
+- variety_ratio (per mode of --variety-modes, default flash_4; per prompt set "long", "short" and
+  "all"): for each prompt the mean pairwise RMS distance (of 255) between its images of seeds
+  11–14 at 256x256 (512x512 for v2), over the same statistic for renders of scenes that match the prompt with what
+  it leaves open drawn afresh (evaluation/variety.py: long = grammar captions, the render seed
+  only; short = README-like prompts, unnamed time, terrain, colours and positions drawn); the
+  ratio of the means over prompts. meta.variety has every distance and the wider "all_open"
+  reference of the short prompts.
+- --only seams,variety: measures only those (no classifier, no accuracy or FD) and merges them
+  into the existing --out file, which must come from the same model, scenes and seeds; its other
+  figures stay as they are.
 - meta: scene counts and seeds, the checkpoint's step and training time, the classifier's
   validation accuracy per attribute, the ceiling (the classifier on renders of the evaluation
   scenes, clean, blurred and noisy), per mode the steps, image count, seconds, per-attribute and
@@ -46,9 +66,12 @@ import torch
 
 from strobe_reference.model import ModelConfig, StrobeModel
 from strobe_training.evaluation.classifier import KEYS, labels_of, load_or_train, to_input
-from strobe_training.evaluation.generate import (FLOOR_SEED_BASE, EvalItem, LoadedModel, evaluation_items,
-                                                 generate, load_checkpoint, load_weights_file, time_forward)
-from strobe_training.evaluation.metrics import attribute_accuracy, frechet_distance
+from strobe_training.evaluation.generate import (FLOOR_SEED_BASE, EvalItem, ImageModel, LoadedModel,
+                                                 evaluation_items, generate, load_checkpoint, load_weights_file,
+                                                 time_forward)
+from strobe_training.evaluation.metrics import attribute_accuracy, frechet_distance, seam_summary
+from strobe_training.evaluation.variety import (RENDER_SAMPLES, SHORT_PROMPTS, VARIETY_SEEDS, VARIETY_SIZE,
+                                                measure_variety, variety_prompts)
 from strobe_training.evaluation.sheet import contact_sheet
 from strobe_training.scenes import render
 from strobe_training.scenes.png import to_uint8, write_png
@@ -59,6 +82,26 @@ MODES = {
     "naive_4": ("naive", 4), "full_100": ("full", None), "teacher_100": ("cfg", None),
 }
 SHEET_ROWS = 3   # in-distribution rows, then as many held-out rows
+ONLY_PARTS = ("seams", "variety")
+DEFINITIONS = {
+    "accuracy": "mean over in-distribution scenes of the fraction of specified attributes read correctly "
+                "(time_of_day, terrain, clouds/sun/moon/stars, presence of each of 6 kinds, position and "
+                "colour of each object present) by the render-trained classifier",
+    "accuracy_heldout": "the same over scenes of the held-out combinations",
+    "fd": "Frechet distance of classifier penultimate features (128-d): generated images of a mode "
+          "(in-distribution and held-out together) vs renders of the same scenes at the same sizes",
+    "seam_ratio": "per grid g (pixels; the grids the model's architecture could imprint, v1: its 16-px patches): "
+                  "mean over the mode's images of [mean absolute colour step (mean over RGB of |difference| of "
+                  "uint8 values) across the borders between pixel columns/rows k*g-1 and k*g] / [mean absolute "
+                  "step between all other neighbouring pixels]; about 1 without a grid; renders' own in "
+                  "meta.ceiling.seam_ratio",
+    "variety_ratio": "per prompt set (long: grammar captions naming every attribute; short: README-like prompts; "
+                     "all): mean over prompts of the mean pairwise RMS distance (0-255) between a prompt's images "
+                     "of several seeds, over the mean over the same prompts of that distance between renders of "
+                     "scenes matching the prompt, with what it leaves open drawn afresh for each render (long: "
+                     "the render seed; short: also unnamed time, terrain, object colours and positions); 1 = as "
+                     "varied as the scenes; details in meta.variety",
+}
 
 
 def log(*args):
@@ -142,6 +185,17 @@ def main() -> None:
                    help="take --carry-modes that this run does not make from an earlier run's results (same "
                         "classifier, scenes and seeds)")
     p.add_argument("--carry-modes", default="teacher_100", help="comma-separated modes for --carry")
+    p.add_argument("--only", metavar="PARTS",
+                   help="comma-separated subset of " + ",".join(ONLY_PARTS) + ": measure only these and merge them "
+                        "into the existing --out file (same model, scenes and seeds), keeping its other figures")
+    p.add_argument("--seam-grids", help="comma-separated grids in pixels (default: the model's; v1: 16)")
+    p.add_argument("--variety-modes", default="flash_4",
+                   help="comma-separated modes whose seed variety is measured (full_100 costs 25x flash_4; '' for none)")
+    p.add_argument("--variety-long", type=int, default=4, help="grammar captions in the variety's long set")
+    p.add_argument("--variety-seeds", default=",".join(map(str, VARIETY_SEEDS)), help="noise seeds per prompt")
+    p.add_argument("--variety-renders", type=int, default=RENDER_SAMPLES, help="reference renders per prompt")
+    p.add_argument("--variety-size", help=f"WxH of the variety images (default {VARIETY_SIZE[0]}x{VARIETY_SIZE[1]} "
+                                          "times the model's scale: 512x512 for v2)")
     p.add_argument("--cache-dir", help="classifier cache (default ~/.cache/strobe/evaluation)")
     p.add_argument("--retrain-classifier", action="store_true")
     p.add_argument("--classifier-train", type=int, default=16_000, help="training renders")
@@ -160,6 +214,28 @@ def main() -> None:
     carry_modes = [m for m in args.carry_modes.split(",") if m]
     if [m for m in carry_modes if m not in MODES]:
         p.error(f"unknown --carry-modes {[m for m in carry_modes if m not in MODES]}; expected some of {list(MODES)}")
+    variety_modes = [m for m in args.variety_modes.split(",") if m]
+    if [m for m in variety_modes if m not in MODES]:
+        p.error(f"unknown --variety-modes {[m for m in variety_modes if m not in MODES]}; expected some of {list(MODES)}")
+    try:
+        args.variety_seeds = tuple(int(x) for x in args.variety_seeds.split(",") if x)
+        args.variety_size = tuple(int(x) for x in args.variety_size.lower().split("x")) if args.variety_size else None
+        args.seam_grids = tuple(int(x) for x in args.seam_grids.split(",") if x) if args.seam_grids else None
+    except ValueError as e:
+        p.error(f"--variety-seeds, --variety-size or --seam-grids: {e}")
+    if len(args.variety_seeds) < 2 or args.variety_renders < 2 or (args.variety_size and len(args.variety_size) != 2):
+        p.error("variety needs at least two seeds and two renders per prompt, and --variety-size WxH")
+    if args.seam_grids is not None and (not args.seam_grids or min(args.seam_grids) < 2):
+        p.error("--seam-grids: grids of at least 2 pixels")
+    if args.only is not None:
+        parts = [x for x in args.only.split(",") if x]
+        if not parts or [x for x in parts if x not in ONLY_PARTS]:
+            p.error(f"--only {args.only}: expected some of {','.join(ONLY_PARTS)}")
+        if args.sheet or args.carry:
+            p.error("--only merges into --out; it makes no --sheet and takes no --carry")
+        torch.set_num_threads(args.threads)
+        run_only(p, args, parts, modes, variety_modes)
+        return
     carried_from = None
     if args.carry:
         with open(args.carry) as f:
@@ -171,24 +247,8 @@ def main() -> None:
                                                 args.classifier_epochs, seed=0, retrain=args.retrain_classifier,
                                                 log=log)
 
-    items = evaluation_items(args.scenes, args.heldout_per_combination, args.seed)
-    if args.heldout_scenes is not None:
-        held = [it for it in items if it.heldout is not None][:args.heldout_scenes]
-        items = [it for it in items if it.heldout is None] + held
-    indist = [it for it in items if it.heldout is None]
-    heldout = [it for it in items if it.heldout is not None]
-    full_items = indist[:args.full_scenes] + heldout[:args.full_scenes]
-    log(f"evaluation: {len(indist)} in-distribution + {len(heldout)} held-out scenes "
-        f"({len(full_items)} for the 100-step modes)")
-    # What makes two runs' figures comparable (and so carriable).
-    identity = {
-        "scenes": len(indist), "heldout_scenes": len(heldout),
-        "heldout_per_combination": args.heldout_per_combination,
-        "full_scenes": {"scenes": len(indist[:args.full_scenes]), "heldout_scenes": len(heldout[:args.full_scenes])},
-        "seeds": {"scenes": args.seed, "noise": f"{args.seed} + scene index",
-                  "reference_renders": "10000 + scene index", "floor_renders": "20000 + scene index"},
-        "sizes": "aspect ratios cycled in sorted order over the scene index",
-    }
+    lm = load_model(args)
+    items, indist, heldout, full_items, identity = plan_items(args, lm.scale)
     to_carry = [m for m in carry_modes if m not in modes or (m == "teacher_100" and not args.teacher)]
     if carried_from is not None:
         problem = carry_problem(carried_from, identity, classifier_info, to_carry)
@@ -214,15 +274,12 @@ def main() -> None:
         f"FD floor {ceiling['fd_floor']}; on degraded renders {ceiling['degraded']}")
 
     # Models.
-    if args.checkpoint:
-        lm = load_checkpoint(args.checkpoint, args.tokenizer, args.weights, args.guidance)
-    else:
-        lm = load_weights_file(args.weights_file, args.guidance)
     teacher: LoadedModel | None = None
-    if args.teacher and "teacher_100" in modes:
+    if args.teacher and ("teacher_100" in modes or "teacher_100" in variety_modes):
         teacher = load_teacher(args.teacher, lm)
-    t_fwd = time_forward(lm, 256, 256)
-    log(f"model: {lm.info}; w = {lm.guidance}; one forward pass at 256x256, batch 1, "
+    base = 256 * lm.scale
+    t_fwd = time_forward(lm, base, base)
+    log(f"model: {lm.info}; w = {lm.guidance}; one forward pass at {base}x{base}, batch 1, "
         f"{args.threads} thread(s): {t_fwd:.3f} s")
 
     plan = []
@@ -236,9 +293,10 @@ def main() -> None:
         passes = steps * (2 if mode == "cfg" else 1)
         plan.append((name, mode, steps, subset, passes))
     estimate = sum(len(s) * passes * t_fwd for _, _, _, s, passes in plan)
+    variety_estimate = variety_passes(args, variety_modes, teacher) * t_fwd
     log("estimate (batch-1 forward time × passes; batching is usually faster): "
         + ", ".join(f"{n} {len(s) * passes * t_fwd:.0f} s" for n, _, _, s, passes in plan)
-        + f"; total {estimate:.0f} s")
+        + f", variety {variety_estimate:.0f} s; total {estimate + variety_estimate:.0f} s")
 
     results: dict[str, dict] = {}
     per_mode: dict[str, dict] = {}
@@ -261,15 +319,25 @@ def main() -> None:
     # Seconds per image at 256x256, batch 1, one image per mode (the engine's common case).
     timing_256 = {}
     if args.time_256:
-        probe = [dataclasses.replace(items[0], width=256, height=256)]
+        probe = [dataclasses.replace(items[0], width=base, height=base)]
         for name, mode, steps, _, _ in plan:
             model = teacher if name == "teacher_100" else lm
             t = time.perf_counter()
             generate(model, probe, mode, steps, 1)
             timing_256[name] = round(time.perf_counter() - t, 4)
-        log("seconds per 256x256 image, batch 1: " + ", ".join(f"{k} {v:.2f}" for k, v in timing_256.items()))
+        log(f"seconds per {base}x{base} image, batch 1: " + ", ".join(f"{k} {v:.2f}" for k, v in timing_256.items()))
+    # Seams of every mode's images (and of the renders), seed variety of --variety-modes.
+    grids = args.seam_grids or lm.seam_grids
+    ceiling.update(render_seams(items, renders, grids))
+    for name in images:
+        results[name]["seam_ratio"], per_mode[name]["seams"] = seams_of(images[name], items, renders, grids)
+    log("seam ratios: renders " + json.dumps(ceiling["seam_ratio"]) + ", "
+        + ", ".join(f"{n} {json.dumps(results[n]['seam_ratio'])}" for n in images))
+    variety = variety_of(args, lm, teacher, variety_modes)
     for name in MODES:
         results.setdefault(name, {"accuracy": None, "accuracy_heldout": None, "fd": None})
+    for name, r in (variety or {}).get("results", {}).items():
+        results[name]["variety_ratio"] = r
 
     # The scenes every mode that ran has an image of: equal sets for comparing the FD.
     ran = [n for n in images]
@@ -285,20 +353,14 @@ def main() -> None:
         common_scores[name] = {"accuracy": s["accuracy"], "accuracy_heldout": s["accuracy_heldout"], "fd": s["fd"]}
 
     meta = {
-        "definitions": {
-            "accuracy": "mean over in-distribution scenes of the fraction of specified attributes read correctly "
-                        "(time_of_day, terrain, clouds/sun/moon/stars, presence of each of 6 kinds, position and "
-                        "colour of each object present) by the render-trained classifier",
-            "accuracy_heldout": "the same over scenes of the held-out combinations",
-            "fd": "Frechet distance of classifier penultimate features (128-d): generated images of a mode "
-                  "(in-distribution and held-out together) vs renders of the same scenes at the same sizes",
-        },
+        "definitions": dict(DEFINITIONS),
         **identity,
         "guidance": lm.guidance, "model": lm.info, "teacher": teacher.info if teacher else None,
         "classifier": classifier_info,
         "ceiling": ceiling,
         "per_mode": per_mode,
         "common_subset": common_scores,
+        "variety": variety["meta"] if variety else None,
         "timing": {"threads": args.threads, "forward_256_batch1_seconds": round(t_fwd, 4),
                    "seconds_per_image_256_batch1": timing_256,
                    "batch": args.batch, "total_seconds": round(time.time() - started, 1)},
@@ -306,6 +368,9 @@ def main() -> None:
     }
     if carried_from is not None:
         carry(carried_from, os.path.basename(args.carry), to_carry, results, meta)
+    for name in MODES:
+        results[name].setdefault("seam_ratio", None)
+        results[name].setdefault("variety_ratio", None)
     out = {**{name: results[name] for name in MODES}, "meta": meta}
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
@@ -318,6 +383,185 @@ def main() -> None:
         labels_row = ["RENDER"] + [f"{n.split('_')[0].upper()} {steps[n]}" for n in MODES]
         write_sheet(args.sheet, indist[:SHEET_ROWS] + heldout[:SHEET_ROWS], renders, images, labels_row)
     log(json.dumps({name: results[name] for name in MODES}))
+
+
+def plan_items(args, scale: int = 1) -> tuple[list[EvalItem], list[EvalItem], list[EvalItem], list[EvalItem], dict]:
+    """(items, in-distribution ones, held-out ones, those of the 100-step modes, identity): the
+    evaluation scenes of `args` at the model's `scale` (ImageModel.scale), and what makes two
+    runs' figures comparable (carry, --only)."""
+    items = evaluation_items(args.scenes, args.heldout_per_combination, args.seed, scale)
+    if args.heldout_scenes is not None:
+        held = [it for it in items if it.heldout is not None][:args.heldout_scenes]
+        items = [it for it in items if it.heldout is None] + held
+    indist = [it for it in items if it.heldout is None]
+    heldout = [it for it in items if it.heldout is not None]
+    full_items = indist[:args.full_scenes] + heldout[:args.full_scenes]
+    log(f"evaluation: {len(indist)} in-distribution + {len(heldout)} held-out scenes "
+        f"({len(full_items)} for the 100-step modes)")
+    identity = {
+        "scenes": len(indist), "heldout_scenes": len(heldout),
+        "heldout_per_combination": args.heldout_per_combination,
+        "full_scenes": {"scenes": len(indist[:args.full_scenes]), "heldout_scenes": len(heldout[:args.full_scenes])},
+        "seeds": {"scenes": args.seed, "noise": f"{args.seed} + scene index",
+                  "reference_renders": "10000 + scene index", "floor_renders": "20000 + scene index"},
+        "sizes": "aspect ratios cycled in sorted order over the scene index"
+                 + (f", sizes x {scale}" if scale != 1 else ""),
+    }
+    return items, indist, heldout, full_items, identity
+
+
+def load_model(args) -> ImageModel:
+    """The model under evaluation: a v1 training checkpoint, or a weights file of either family
+    (v1 `strobe-dit`, v2 `strobe-mmdit`). Another source (a v2 training checkpoint, say) is one more
+    branch here returning an `ImageModel` (evaluation/generate.py); nothing else changes."""
+    if args.checkpoint:
+        return load_checkpoint(args.checkpoint, args.tokenizer, args.weights, args.guidance)
+    return load_weights_file(args.weights_file, args.guidance)
+
+
+def mode_steps(name: str, args) -> int:
+    return min(MODES[name][1] or args.full_steps, args.max_steps or 10**9)
+
+
+def render_like(it: EvalItem, image: np.ndarray, renders: dict[int, np.ndarray]) -> np.ndarray:
+    """The item's reference render at the size of `image` (a model may draw at other sizes)."""
+    r = renders.get(it.index)
+    if r is not None and r.shape == image.shape:
+        return r
+    return to_uint8(render(it.scene, image.shape[1], image.shape[0], it.render_seed))
+
+
+def render_seams(items: list[EvalItem], renders: dict[int, np.ndarray], grids) -> dict:
+    """For meta.ceiling: the renders' mean seam ratio per grid and its summary."""
+    s = seam_summary([renders[it.index] for it in items], grids)
+    return {"seam_ratio": {str(g): s[g]["mean"] for g in grids}, "seams": {str(g): s[g] for g in grids}}
+
+
+def seams_of(images: dict[int, np.ndarray], items: list[EvalItem], renders: dict[int, np.ndarray],
+             grids) -> tuple[dict, dict]:
+    """(the mode's seam_ratio {grid: mean}, per-mode details {grid: mean, min, max and the renders'
+    mean over the same scenes}) of the images the mode made of `items`."""
+    done = [it for it in items if it.index in images]
+    s = seam_summary([images[it.index] for it in done], grids)
+    r = seam_summary([render_like(it, images[it.index], renders) for it in done], grids)
+    return ({str(g): s[g]["mean"] for g in grids},
+            {str(g): {**s[g], "renders_mean": r[g]["mean"]} for g in grids})
+
+
+def variety_passes(args, variety_modes: list[str], teacher) -> int:
+    """Network calls of the variety measurement (for the estimate)."""
+    n = (args.variety_long + len(SHORT_PROMPTS)) * len(args.variety_seeds)
+    return sum(n * mode_steps(m, args) * (2 if MODES[m][0] == "cfg" else 1)
+               for m in variety_modes if m != "teacher_100" or teacher is not None)
+
+
+def variety_of(args, lm: ImageModel, teacher, variety_modes: list[str]) -> dict | None:
+    """measure_variety for --variety-modes (teacher_100 with the teacher; skipped without one):
+    {"results": {mode: ratios}, "meta": meta.variety}; None when no mode is measured."""
+    prompts = variety_prompts(args.variety_long, args.seed)
+    out = None
+    for model, names in ((lm, [m for m in variety_modes if m != "teacher_100"]),
+                         (teacher, [m for m in variety_modes if m == "teacher_100"])):
+        if not names or model is None:
+            if names:
+                log("variety of teacher_100: no --teacher given; skipped")
+            continue
+        size = args.variety_size or (VARIETY_SIZE[0] * lm.scale, VARIETY_SIZE[1] * lm.scale)
+        v = measure_variety(model, {m: (MODES[m][0], mode_steps(m, args)) for m in names}, prompts,
+                            args.variety_seeds, size, args.variety_renders, args.batch, log=log)
+        if out is None:
+            out = v
+        else:
+            out["results"].update(v["results"])
+            out["meta"] = merge_variety(out["meta"], v["meta"])[0]
+    return out
+
+
+def merge_variety(old: dict | None, new: dict) -> tuple[dict, list[str]]:
+    """meta.variety of an earlier run with a new one's modes added, when both used the same prompts,
+    seeds, size and reference (else the new one alone); and the earlier modes that were dropped."""
+    same = old is not None and all(old.get(k) == new.get(k) for k in ("seeds", "size", "render_samples",
+                                                                         "render_seeds", "renders")) \
+        and [p["prompt"] for p in old.get("prompts", [])] == [p["prompt"] for p in new["prompts"]]
+    if not same:
+        return new, [m for m in (old or {}).get("modes", {}) if m not in new["modes"]]
+    merged = {**old, **{k: v for k, v in new.items() if k not in ("modes", "prompts")}}
+    merged["modes"] = {**old["modes"], **new["modes"]}
+    merged["prompts"] = [{**po, **{k: v for k, v in pn.items() if k != "modes"}, "modes": {**po["modes"], **pn["modes"]}}
+                         for po, pn in zip(old["prompts"], new["prompts"])]
+    return merged, []
+
+
+def run_only(p: argparse.ArgumentParser, args, parts: list[str], modes: list[str], variety_modes: list[str]) -> None:
+    """--only: measures `parts` (seams of `modes` on the evaluation scenes, variety of
+    `variety_modes`) and merges them into the existing --out file."""
+    started = time.time()
+    if not os.path.exists(args.out):
+        p.error(f"--only merges into --out, and {args.out} does not exist; run the whole evaluation first")
+    with open(args.out) as f:
+        q = json.load(f)
+    om = q.setdefault("meta", {})
+    lm = load_model(args)
+    items, _, _, full_items, identity = plan_items(args, lm.scale)
+    if "seams" in parts:
+        differ = [k for k in identity if om.get(k) != identity[k]]
+        if differ:
+            p.error(f"--only: {args.out} was made on other scenes or seeds ({', '.join(differ)}); give its "
+                    "--scenes, --heldout-per-combination, --heldout-scenes, --full-scenes and --seed")
+    if om.get("model") is not None and (om.get("model") != lm.info or om.get("guidance") != lm.guidance):
+        p.error(f"--only: {args.out} has the figures of another model ({om.get('model')}, w = {om.get('guidance')}); "
+                f"this one is {lm.info}, w = {lm.guidance}")
+    teacher = None
+    if args.teacher and ("teacher_100" in variety_modes or ("seams" in parts and "teacher_100" in modes)):
+        teacher = load_teacher(args.teacher, lm)
+    log(f"model: {lm.info}; w = {lm.guidance}; measuring only {', '.join(parts)} into {args.out}")
+    per_mode = om.setdefault("per_mode", {})
+    for name in MODES:
+        q.setdefault(name, {"accuracy": None, "accuracy_heldout": None, "fd": None})
+    measured = {"parts": parts, "threads": args.threads, "torch": torch.__version__}
+    if "seams" in parts:
+        grids = args.seam_grids or lm.seam_grids
+        renders = {it.index: to_uint8(render(it.scene, it.width, it.height, it.render_seed)) for it in items}
+        om.setdefault("ceiling", {}).update(render_seams(items, renders, grids))
+        log(f"seam ratios of the renders: {om['ceiling']['seam_ratio']}")
+        done = []
+        for name in modes:
+            model = teacher if name == "teacher_100" else lm
+            if model is None:
+                log("teacher_100: no --teacher given; its seams are not measured")
+                continue
+            mode, steps = MODES[name][0], mode_steps(name, args)
+            ran = per_mode.get(name, {}).get("steps")
+            if ran is not None and ran != steps:
+                p.error(f"--only: {args.out}'s {name} ran {ran} steps, this run {steps} (--max-steps, --full-steps)")
+            subset = full_items if MODES[name][1] is None else items
+            t = time.time()
+            imgs = generate(model, subset, mode, steps, args.batch)
+            q[name]["seam_ratio"], details = seams_of(imgs, items, renders, grids)
+            per_mode.setdefault(name, {})["seams"] = details
+            done.append(name)
+            log(f"{name}: seam ratio {q[name]['seam_ratio']} ({len(subset)} images, {time.time() - t:.0f} s)")
+        measured["seam_modes"] = done
+    if "variety" in parts:
+        v = variety_of(args, lm, teacher, variety_modes)
+        if v is not None:
+            om["variety"], dropped = merge_variety(om.get("variety"), v["meta"])
+            for name in dropped:
+                q[name]["variety_ratio"] = None
+            for name, r in v["results"].items():
+                q[name]["variety_ratio"] = r
+            measured["variety_modes"] = list(v["results"])
+    for name in MODES:
+        q[name].setdefault("seam_ratio", None)
+        q[name].setdefault("variety_ratio", None)
+    om["definitions"] = {**om.get("definitions", {}), **DEFINITIONS}
+    measured["seconds"] = round(time.time() - started, 1)
+    om.setdefault("merged_runs", []).append(measured)
+    with open(args.out, "w") as f:
+        json.dump(q, f, indent=1)
+        f.write("\n")
+    log(f"merged {', '.join(parts)} into {args.out}")
+    log(json.dumps({name: {k: q[name].get(k) for k in ("seam_ratio", "variety_ratio")} for name in MODES}))
 
 
 def carry_problem(old: dict, identity: dict, classifier_info: dict, modes: list[str]) -> str | None:

@@ -37,7 +37,7 @@ import torch
 
 from strobe_reference.paths import repository_root
 from strobe_training.evaluation.classifier import KEYS, labels_of, load_or_train, to_input
-from strobe_training.evaluation.metrics import frechet_distance, specified
+from strobe_training.evaluation.metrics import colour_steps, frechet_distance, specified
 from strobe_training.scenes import ATTRIBUTE_VALUES, render
 from strobe_training.scenes.grammar import caption, sample_scene
 from strobe_training.scenes.png import png_bytes, read_png, to_uint8
@@ -169,8 +169,7 @@ def main() -> None:
                 assert out.shape[:2] == (h, w), (ratio, out.shape)
                 wholes.append(out)
                 unchanged &= bool((out[oy:oy + 256, ox:ox + 256] == inputs[i]).all())
-                f = out.astype(float)
-                steps_x, steps_y = np.abs(np.diff(f, axis=1)).mean(-1), np.abs(np.diff(f, axis=0)).mean(-1)
+                steps_x, steps_y = colour_steps(out)
                 new = np.ones((h, w), bool)
                 new[oy:oy + 256, ox:ox + 256] = False
                 border, elsewhere, patch_borders = [], [], []

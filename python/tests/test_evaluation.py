@@ -18,8 +18,12 @@ from strobe_training.evaluation.classifier import (KEYS, labels_of, load_or_trai
                                                    render_set, to_input, train_classifier)
 from strobe_training.evaluation.generate import (evaluation_items, generate, load_checkpoint,  # noqa: E402
                                                  load_weights_file)
-from strobe_training.evaluation.metrics import attribute_accuracy, frechet_distance, specified  # noqa: E402
-from strobe_training.scenes import ATTRIBUTE_VALUES, Scene, SceneObject, render  # noqa: E402
+from strobe_training.evaluation.metrics import (attribute_accuracy, colour_steps, frechet_distance,  # noqa: E402
+                                                mean_pairwise_rms, rms_distance, seam_ratio, seam_summary,
+                                                specified, variety_ratio)
+from strobe_training.evaluation.variety import (SHORT_PROMPTS, measure_variety, reference_scenes,  # noqa: E402
+                                                reference_variety, scene_sampler, variety_items, variety_prompts)
+from strobe_training.scenes import ATTRIBUTE_VALUES, Scene, SceneObject, parse_caption, render  # noqa: E402
 from strobe_training.scenes.png import to_uint8  # noqa: E402
 
 TOKENIZER = repository_path("Tests", "StrobeTests", "Fixtures", "tokenizer", "tokenizer.model")
@@ -166,6 +170,152 @@ def test_frechet_distance():
     assert frechet_distance(c, d) == pytest.approx(_fd_reference(c, d), rel=1e-4)
 
 
+# ---------------------------------------------------------------------------------- seams
+
+
+def _mosaic(tile: int, size: int = 128, seed: int = 0, noise: float = 2.0) -> np.ndarray:
+    """uint8 [size, size, 3]: flat tiles of random colours, `tile` pixels square, plus a little noise."""
+    rng = np.random.default_rng(seed)
+    n = -(-size // tile)
+    blocks = rng.integers(0, 256, (n, n, 3)).astype(np.float64)
+    image = np.repeat(np.repeat(blocks, tile, 0), tile, 1)[:size, :size] + rng.normal(0, noise, (size, size, 3))
+    return np.clip(np.round(image), 0, 255).astype(np.uint8)
+
+
+def test_seam_ratio_sees_the_grid_of_a_mosaic_and_no_other():
+    mosaic = _mosaic(16)
+    assert seam_ratio(mosaic, 16) > 5                     # every border line a tile edge
+    assert seam_ratio(mosaic, 32) > 5                     # a coarser grid of the same edges
+    assert seam_ratio(mosaic, 8) > 1.5                    # half its lines are tile edges
+    # A grid unrelated to the tiles: at a size of n·lcm(g, 16) + 1 pixels, tile edges are as
+    # frequent among its lines (1 in 16) as among the other steps, so it sees no seams.
+    for unrelated in (7, 11, 13):
+        big = _mosaic(16, size=16 * unrelated * 3 + 1, seed=unrelated)
+        assert abs(seam_ratio(big, unrelated) - 1) < 0.15, unrelated
+        assert seam_ratio(big, 16) > 5
+    # The same picture shifted by 8 pixels has its edges between the 16-px lines.
+    assert seam_ratio(np.roll(mosaic, 8, axis=(0, 1)), 16) < 0.5
+
+
+def test_seam_ratio_is_about_one_without_a_grid():
+    ramp = np.linspace(0, 1, 64, dtype=np.float32)
+    smooth = np.stack([np.add.outer(ramp, ramp) / 2] * 3)              # float [3, 64, 64]
+    assert abs(seam_ratio(smooth, 16) - 1) < 0.1
+    noise = np.random.default_rng(2).integers(0, 256, (96, 160, 3), dtype=np.uint8)
+    assert abs(seam_ratio(noise, 16) - 1) < 0.05
+    scene = Scene("noon", "mountains", (SceneObject("house", "red", "left"),), clouds=True, sun=True)
+    r = seam_ratio(to_uint8(render(scene, 256, 256, seed=3)), 16)
+    assert 0.6 < r < 1.5, r                                             # renders: about 0.98 on average
+
+
+def test_seam_ratio_inputs_steps_and_summary():
+    mosaic = _mosaic(16, size=64, seed=1)
+    as_float = torch.from_numpy(mosaic).permute(2, 0, 1).float() / 255     # [3, H, W] in [0, 1]
+    assert seam_ratio(as_float, 16) == seam_ratio(mosaic, 16)
+    sx, sy = colour_steps(np.array([[[0, 0, 0], [30, 60, 90]], [[0, 0, 0], [0, 0, 0]]], np.uint8))
+    assert sx.shape == (2, 1) and sy.shape == (1, 2)
+    assert sx[0, 0] == 60 and sx[1, 0] == 0 and sy[0, 1] == 60 and sy[0, 0] == 0
+    with pytest.raises(ValueError):
+        seam_ratio(mosaic, 1)
+    with pytest.raises(ValueError):
+        seam_ratio(mosaic[..., :2], 16)
+    summary = seam_summary([mosaic, np.roll(mosaic, 8, axis=(0, 1))], (16, 7))
+    assert set(summary) == {16, 7} and summary[16]["min"] < 0.5 < 5 < summary[16]["max"]
+    assert summary[16]["mean"] == pytest.approx((summary[16]["min"] + summary[16]["max"]) / 2, abs=2e-3)
+    # The v2 package measures with the same function.
+    from strobe_training.v2 import metrics as v2_metrics
+    assert v2_metrics.seam_ratio is seam_ratio and v2_metrics.seam_summary is seam_summary
+
+
+# ---------------------------------------------------------------------------------- variety
+
+
+def test_rms_distance_and_pairwise_variety():
+    black, white = np.zeros((8, 8, 3), np.uint8), np.full((8, 8, 3), 255, np.uint8)
+    assert rms_distance(black, white) == 255.0 and rms_distance(white, white) == 0.0
+    half = black.copy()
+    half[:, :4] = 255
+    assert rms_distance(black, half) == pytest.approx(255 / np.sqrt(2))
+    assert mean_pairwise_rms([half, half, half, half]) == 0.0               # identical seeds: no variety
+    assert mean_pairwise_rms([black, black, white]) == pytest.approx(2 * 255 / 3)
+    assert mean_pairwise_rms([black, white, half]) == pytest.approx((255 + 2 * 255 / np.sqrt(2)) / 3)
+    with pytest.raises(ValueError):
+        mean_pairwise_rms([black])
+    with pytest.raises(ValueError):
+        rms_distance(black, white[:4])
+    assert variety_ratio([10.0, 20.0], [20.0, 40.0]) == pytest.approx(0.5)
+    assert variety_ratio([0.0, 0.0], [20.0, 40.0]) == 0.0
+    with pytest.raises(ValueError):
+        variety_ratio([1.0], [1.0, 2.0])
+
+
+def test_variety_prompts_and_their_reference_scenes():
+    prompts = variety_prompts(3, seed=0)
+    assert [vp.set for vp in prompts] == ["long"] * 3 + ["short"] * len(SHORT_PROMPTS)
+    assert prompts == variety_prompts(3, seed=0)                               # fixed
+    for i, vp in enumerate(prompts[:3]):
+        assert parse_caption(vp.prompt) == vp.scene.attributes()               # every attribute named
+        refs = reference_scenes(vp, i, 4)
+        assert {scene for scene, _ in refs} == {vp.scene} and len({s for _, s in refs}) == 4
+    # Short prompts: what they name is kept; the grammar policy leaves unnamed sky and objects out.
+    draw = scene_sampler("a lighthouse on the left at golden hour")
+    scenes = [draw(np.random.default_rng(k)) for k in range(24)]
+    for scene in scenes:
+        assert scene.time == "golden_hour" and [o.kind for o in scene.objects] == ["lighthouse"]
+        assert scene.object("lighthouse").position == "left" and not (scene.clouds or scene.sun)
+    assert len({s.terrain for s in scenes}) > 3 and len({s.object("lighthouse").colour for s in scenes}) > 2
+    sunset = scene_sampler("A beautiful sunset over mountains")
+    assert {sunset(np.random.default_rng(k)) for k in range(8)} == {Scene("sunset", "mountains")}
+    # The all_open policy also draws unnamed sky features and objects.
+    wide = [scene_sampler("A beautiful sunset over mountains", "all_open")(np.random.default_rng(k)) for k in range(24)]
+    assert all(s.time == "sunset" and s.terrain == "mountains" for s in wide)
+    assert any(s.objects for s in wide) and any(s.clouds or s.sun for s in wide)
+    with pytest.raises(ValueError):
+        scene_sampler("a lake", "anything")
+    # Renders of what a prompt leaves open differ from one another.
+    small = reference_variety(prompts[:1] + prompts[-2:], 64, 48, samples=3)
+    assert len(small) == 3 and all(v > 1 for v in small)
+
+
+class StubModel:
+    """An ImageModel that draws one image per prompt, the same for every seed (`vary=False`), or
+    uniform noise per seed."""
+    guidance, info, seam_grids = 2.0, {"source": "stub"}, (16,)
+
+    def __init__(self, vary: bool):
+        self.vary = vary
+
+    def generate(self, items, mode, steps, batch=8, log=None):
+        out = {}
+        for it in items:
+            key = (it.prompt, it.noise_seed if self.vary else 0)
+            rng = np.random.default_rng(abs(hash(key)) % 2**32)
+            out[it.index] = rng.integers(0, 256, (it.height, it.width, 3), dtype=np.uint8)
+        return out
+
+
+def test_measure_variety_with_a_stub_model():
+    prompts = variety_prompts(1, seed=0, short=SHORT_PROMPTS[:2])
+    items = variety_items(prompts, seeds=(1, 2, 3), size=(32, 32))
+    assert [it.index for it in items] == list(range(9)) and {it.noise_seed for it in items} == {1, 2, 3}
+    collapsed = measure_variety(StubModel(False), {"flash_4": ("flash", 4)}, prompts, seeds=(1, 2, 3),
+                                size=(32, 32), samples=3)
+    assert collapsed["results"] == {"flash_4": {"long": 0.0, "short": 0.0, "all": 0.0}}
+    meta = collapsed["meta"]
+    assert meta["seeds"] == [1, 2, 3] and meta["size"] == "32x32" and len(meta["prompts"]) == 3
+    assert all(p["renders"] > 0 and p["modes"] == {"flash_4": 0.0} for p in meta["prompts"])
+    assert "renders_all_open" in meta["prompts"][1] and "renders_all_open" not in meta["prompts"][0]
+    noisy = measure_variety(StubModel(True), {"flash_4": ("flash", 4), "full_100": ("full", 100)}, prompts,
+                            seeds=(1, 2, 3), size=(32, 32), samples=3)
+    r = noisy["results"]["flash_4"]
+    assert r["all"] > 1 and r["long"] > 1 and r["short"] > 1                   # noise varies more than scenes
+    assert noisy["meta"]["renders"] == meta["renders"]                          # the reference is fixed
+    # The ratio is the mean of the model's per-prompt distances over the mean of the renders'.
+    v = [p["modes"]["flash_4"] for p in noisy["meta"]["prompts"]]
+    ref = [p["renders"] for p in noisy["meta"]["prompts"]]
+    assert r["all"] == pytest.approx(np.mean(v) / np.mean(ref), abs=1e-3)
+
+
 # ---------------------------------------------------------------------------------- end to end
 
 
@@ -201,6 +351,28 @@ def test_weights_file_matches_checkpoint(tmp_path):
         assert np.array_equal(ia[it.index], ib[it.index])
 
 
+V2_FILE = repository_path("Tests", "StrobeTests", "Fixtures", "mmdit", "random.safetensors")
+V2_GOLDEN = repository_path("Tests", "StrobeTests", "Fixtures", "mmdit", "golden.safetensors")
+
+
+def test_a_v2_file_is_an_image_model_that_reproduces_the_reference():
+    from strobe_reference import weights as strobe_weights
+    from strobe_training.evaluation.generate import EvalItem, LoadedV2Model
+    lm = load_weights_file(V2_FILE)
+    assert isinstance(lm, LoadedV2Model) and lm.info["family"] == "strobe-mmdit" and lm.guidance == 2.0
+    assert lm.scale == 2 and lm.seam_grids == (2, 4, 8, 16, 32)
+    golden = json.loads(open(repository_path("Tests", "StrobeTests", "Fixtures", "mmdit", "golden.json")).read())
+    ref = strobe_weights.load(V2_GOLDEN)[0]
+    items = [EvalItem(k, Scene("night", "snowy_mountains"), golden["prompts"][0], golden["width"], golden["height"], seed)
+             for k, seed in enumerate(golden["seeds"])]
+    images = generate(lm, items, "flash", 4)
+    for it in items:
+        expected = np.round(np.asarray(ref[f"image.{it.noise_seed}"]).transpose(1, 2, 0) * 255)
+        assert images[it.index].shape == (golden["height"], golden["width"], 3)
+        assert np.abs(images[it.index].astype(float) - expected).max() <= 1
+    assert lm.time_forward(64, 64) > 0
+
+
 def test_evaluate_refuses_a_sheet_whose_captions_would_overwrite_the_results(tmp_path):
     out = tmp_path / "x.json"
     out.write_text("kept")
@@ -226,11 +398,18 @@ def test_evaluate_end_to_end(tmp_path):
     modes = ["flash_1", "flash_2", "flash_4", "flash_8", "naive_4", "full_100", "teacher_100"]
     assert list(q) == modes + ["meta"]
     for m in modes:
-        assert set(q[m]) == {"accuracy", "accuracy_heldout", "fd"}
+        assert set(q[m]) == {"accuracy", "accuracy_heldout", "fd", "seam_ratio", "variety_ratio"}
         assert 0 <= q[m]["accuracy"] <= 1 and 0 <= q[m]["accuracy_heldout"] <= 1 and q[m]["fd"] >= 0
         assert q["meta"]["per_mode"][m]["steps"] == 1
         assert q["meta"]["timing"]["seconds_per_image_256_batch1"][m] > 0
+        assert list(q[m]["seam_ratio"]) == ["16"] and q[m]["seam_ratio"]["16"] > 0   # the tiny model's patches
+        assert set(q["meta"]["per_mode"][m]["seams"]["16"]) == {"mean", "min", "max", "renders_mean"}
+        assert (q[m]["variety_ratio"] is None) == (m != "flash_4")                    # --variety-modes flash_4
+    assert set(q["flash_4"]["variety_ratio"]) == {"long", "short", "all"}
     meta = q["meta"]
+    assert 0.7 < meta["ceiling"]["seam_ratio"]["16"] < 1.3
+    assert set(meta["definitions"]) >= {"accuracy", "fd", "seam_ratio", "variety_ratio"}
+    assert meta["variety"]["seeds"] == [11, 12, 13, 14] and len(meta["variety"]["prompts"]) == 8
     assert meta["scenes"] == 2 and meta["heldout_scenes"] == 2 and meta["model"]["step"] == 7
     assert set(meta["classifier"]["validation_accuracy"]) == set(KEYS)
     assert meta["ceiling"]["accuracy"] is not None
@@ -246,14 +425,17 @@ def test_evaluate_end_to_end(tmp_path):
     later = tmp_path / "later.json"
     base = EVALUATE + ["--checkpoint", str(tmp_path / "tvm.ckpt"),
             "--tokenizer", TOKENIZER, "--heldout-scenes", "2", "--full-scenes", "2", "--max-steps", "1",
-            "--modes", "flash_1,teacher_100", "--no-time-256", "--carry", str(out), "--out", str(later),
+            "--modes", "flash_1,teacher_100", "--variety-modes", "", "--no-time-256", "--carry", str(out),
+            "--out", str(later),
             "--cache-dir", str(tmp_path / "cache"), "--classifier-train", "64", "--classifier-val", "16",
             "--classifier-epochs", "1"]
     proc = subprocess.run(base + ["--scenes", "2"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     r = json.loads(later.read_text())
     assert r["teacher_100"] == q["teacher_100"] and r["flash_1"]["accuracy"] is not None
-    assert r["flash_2"] == {"accuracy": None, "accuracy_heldout": None, "fd": None}
+    assert r["flash_2"] == {"accuracy": None, "accuracy_heldout": None, "fd": None, "seam_ratio": None,
+                            "variety_ratio": None}
+    assert r["flash_4"]["variety_ratio"] is None and r["meta"]["variety"] is None     # --variety-modes ""
     assert r["meta"]["carried"]["modes"] == ["teacher_100"] and r["meta"]["carried"]["from"] == "quality.json"
     assert r["meta"]["per_mode"]["teacher_100"]["carried_from"] == "quality.json"
     assert r["meta"]["teacher"] == meta["teacher"]
@@ -261,3 +443,53 @@ def test_evaluate_end_to_end(tmp_path):
     proc = subprocess.run(base + ["--scenes", "3"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "differs from this run in scenes" in proc.stderr, proc.stdout + proc.stderr
     assert not later.exists()
+
+    # --only merges new seams and variety into the file and keeps everything else.
+    only = EVALUATE + ["--checkpoint", str(tmp_path / "tvm.ckpt"), "--tokenizer", TOKENIZER, "--scenes", "2",
+            "--heldout-scenes", "2", "--full-scenes", "2", "--max-steps", "1", "--out", str(out),
+            "--only", "seams,variety", "--modes", "flash_2", "--seam-grids", "8,16", "--variety-modes", "naive_4",
+            "--variety-long", "1", "--variety-seeds", "1,2", "--variety-renders", "2"]
+    proc = subprocess.run(only, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    m = json.loads(out.read_text())
+    for mode in modes:
+        assert {k: m[mode][k] for k in ("accuracy", "accuracy_heldout", "fd")} == \
+            {k: q[mode][k] for k in ("accuracy", "accuracy_heldout", "fd")}
+    assert list(m["flash_2"]["seam_ratio"]) == ["8", "16"] and m["flash_1"]["seam_ratio"] == q["flash_1"]["seam_ratio"]
+    assert set(m["naive_4"]["variety_ratio"]) == {"long", "short", "all"}
+    assert m["flash_4"]["variety_ratio"] is None            # another prompt set: the old variety is replaced
+    assert m["meta"]["common_subset"] == q["meta"]["common_subset"] and m["meta"]["classifier"] == meta["classifier"]
+    assert m["meta"]["merged_runs"][0]["parts"] == ["seams", "variety"]
+    # ... a second --only with the same variety settings adds a mode beside the first.
+    again = list(only)
+    again[again.index("--only") + 1], again[again.index("--variety-modes") + 1] = "variety", "flash_1"
+    proc = subprocess.run(again, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    m2 = json.loads(out.read_text())
+    assert m2["naive_4"]["variety_ratio"] == m["naive_4"]["variety_ratio"] and m2["flash_1"]["variety_ratio"]
+    assert set(m2["meta"]["variety"]["modes"]) == {"naive_4", "flash_1"}
+    # ... and refuses a file made on other scenes, or by another model.
+    other = list(only)
+    other[other.index("--scenes") + 1] = "3"
+    proc = subprocess.run(other, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "other scenes" in proc.stderr, proc.stdout + proc.stderr
+    proc = subprocess.run(only + ["--guidance", "3"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "another model" in proc.stderr, proc.stdout + proc.stderr
+    assert json.loads(out.read_text()) == m2
+
+
+def test_evaluate_a_v2_file(tmp_path):
+    out = tmp_path / "quality-v2.json"
+    cmd = EVALUATE + ["--weights-file", V2_FILE, "--scenes", "1", "--heldout-scenes", "0", "--modes", "flash_1",
+                      "--max-steps", "1", "--no-time-256", "--variety-long", "1", "--variety-seeds", "1,2",
+                      "--variety-renders", "2", "--variety-modes", "flash_1", "--out", str(out),
+                      "--cache-dir", str(tmp_path / "cache"), "--classifier-train", "64", "--classifier-val", "16",
+                      "--classifier-epochs", "1"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    q = json.loads(out.read_text())
+    assert list(q["flash_1"]["seam_ratio"]) == ["2", "4", "8", "16", "32"]
+    assert list(q["meta"]["ceiling"]["seam_ratio"]) == ["2", "4", "8", "16", "32"]
+    assert set(q["flash_1"]["variety_ratio"]) == {"long", "short", "all"}
+    assert q["meta"]["variety"]["size"] == "512x512" and q["meta"]["sizes"].endswith("sizes x 2")
+    assert q["meta"]["model"]["family"] == "strobe-mmdit"

@@ -19,7 +19,7 @@ import torch
 
 from .autoencoder import Autoencoder, AutoencoderConfig
 from .data import V2_SIZES, heldout_renders
-from .metrics import psnr, seam_ratio
+from .metrics import psnr, seam_ratio, seam_summary
 
 GRIDS = (2, 4, 8, 16, 32)
 
@@ -39,8 +39,7 @@ def reconstruct(model: Autoencoder, x: torch.Tensor) -> torch.Tensor:
 
 
 def seams(images: torch.Tensor) -> dict:
-    r = {g: [seam_ratio(im, g) for im in images] for g in GRIDS}
-    return {str(g): {"mean": round(float(np.mean(v)), 3), "max": round(float(np.max(v)), 3)} for g, v in r.items()}
+    return {str(g): v for g, v in seam_summary(images, GRIDS).items()}
 
 
 def measure(model: Autoencoder, images: int, seed: int) -> dict:
