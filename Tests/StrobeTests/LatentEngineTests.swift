@@ -23,6 +23,9 @@ import Testing
         #expect(throws: PipelineError.self) {
             try engine.plan(GenerationConfig(prompt: "a lake", size: ImageSize(width: 48, height: 48)))
         }
+        var bf16 = GenerationConfig(prompt: "a lake", size: Self.fixtureSize)
+        bf16.precision = .bf16
+        #expect(throws: PipelineError.self) { try engine.plan(bf16) }
     }
 
     /// The engine's flash 4 image is the reference's (v2 sampler, decoder, clamping), seeds 0 and 42.
