@@ -1,4 +1,5 @@
 import StrobeBLAS
+import StrobeKernels
 
 // 2-D convolution, NCHW, fp32, as `torch.nn.functional.conv2d(x, weight, bias, stride, padding)`
 // with one group and no dilation.
@@ -13,7 +14,10 @@ import StrobeBLAS
 // single-threaded sgemm:  out[b][Co, band] = weight[Co, K] · col[K, n] (+ bias).  Bands are
 // spread over threads. Their size depends only on the shapes, and each band is one sgemm call,
 // so the result is the same at any thread count. A 1×1 convolution with stride 1 and no
-// padding reads the input directly, without packing.
+// padding reads the input directly, without packing. A 3×3, stride-1, padding-1 convolution
+// with few output channels (at most `directMaxOutChannels`) on an AVX-512 CPU runs a direct
+// kernel instead (`StrobeKernels/conv3x3.c`): there im2col + sgemm is memory-bound, each packed
+// element feeding only Co multiply–adds.
 
 /// The geometry of a 2-D convolution, checked once: NCHW input, `[Co, Ci, k, k]` weight.
 public struct Conv2DShape: Sendable, Equatable {
@@ -59,6 +63,15 @@ public struct Conv2DShape: Sendable, Equatable {
     /// Multiply–adds of the whole convolution (`B·Co·Ho·Wo·K`); FLOPs are twice this.
     public var multiplyAdds: Int { batch * outChannels * outHeight * outWidth * patchSize }
 
+    /// The most output channels the direct 3×3 kernel takes (above, im2col + sgemm is faster).
+    static let directMaxOutChannels = 32
+
+    /// Whether this convolution runs the direct 3×3 kernel (see the file's comment).
+    var runsDirect: Bool {
+        kernel == 3 && stride == 1 && padding == 1 && outChannels <= Self.directMaxOutChannels && inChannels > 0
+            && strobe_conv3x3_available() != 0
+    }
+
     /// Whether the input, seen as `[Ci, H·W]` per image, is already the packed matrix.
     var readsInputDirectly: Bool { kernel == 1 && stride == 1 && padding == 0 }
 
@@ -97,6 +110,7 @@ extension Ops {
         guard g.patchSize > 0 else {  // no input channels: the output is the bias
             return Naive.conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding)
         }
+        if g.runsDirect { return directConv3x3(x, weight: weight, bias: bias, shape: g) }
         BLAS.prepare()
         let rows = g.bandRows, bands = (g.outHeight + rows - 1) / rows
         let out = x.storage.withUnsafeBufferPointer { px in
@@ -130,6 +144,40 @@ extension Ops {
 
     /// One band of output rows of one image: `out[Co, band]` (inside `[Co, Ho·Wo]`) from the
     /// image `[Ci, H, W]`: the bias, plus `weight[Co, K] · col[K, n]` in one sgemm call.
+    /// The direct 3×3 path: rows of each image spread over threads, each output computed by one
+    /// chain of fused multiply–adds in a fixed order (the same at any thread count).
+    private static func directConv3x3(_ x: Tensor, weight: Tensor, bias: Tensor?, shape g: Conv2DShape) -> Tensor {
+        var packed = [Float](repeating: 0, count: (g.outChannels + 15) / 16 * g.inChannels * 9 * 16)
+        weight.storage.withUnsafeBufferPointer { pw in
+            packed.withUnsafeMutableBufferPointer { pp in
+                strobe_conv3x3_pack(pw.baseAddress!, g.outChannels, g.inChannels, pp.baseAddress!)
+            }
+        }
+        let total = g.outShape.reduce(1, *)
+        let out = x.storage.withUnsafeBufferPointer { px in
+            packed.withUnsafeBufferPointer { pp in
+                (bias?.storage ?? []).withUnsafeBufferPointer { pb in
+                    [Float](unsafeUninitializedCapacity: total) { po, initialized in
+                        let src = UncheckedSendable(px.baseAddress!), w = UncheckedSendable(pp.baseAddress!)
+                        let b = UncheckedSendable(bias == nil ? nil : pb.baseAddress)
+                        let dst = SharedPointer(po.baseAddress!)
+                        let (ci, co, h, wd) = (g.inChannels, g.outChannels, g.height, g.width)
+                        Parallel.forEachChunk(count: g.batch * h, workPerItem: 2 * co * wd * ci * 9) { items in
+                            for item in items {
+                                let image = item / h, y = item % h
+                                strobe_conv3x3_rows(
+                                    src.value + image * ci * h * wd, ci, h, wd, w.value, b.value, co, y, y + 1,
+                                    dst.base + image * co * h * wd)
+                            }
+                        }
+                        initialized = total
+                    }
+                }
+            }
+        }
+        return Tensor(shape: g.outShape, storage: out)
+    }
+
     private static func convBand(
         _ g: Conv2DShape, rows: Range<Int>, image: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         bias: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>?

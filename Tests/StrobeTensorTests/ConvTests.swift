@@ -1,4 +1,5 @@
-import StrobeTensor
+@testable import StrobeTensor
+import StrobeKernels
 import Testing
 
 @Suite("Convolution, channel norm, upsampling")
@@ -23,6 +24,12 @@ struct ConvTests {
         Case(input: [1, 1, 31, 33], outChannels: 1, kernel: 3, stride: 1, padding: 1, bias: false),
         Case(input: [1, 64, 20, 19], outChannels: 33, kernel: 3, stride: 1, padding: 1, bias: true),
         Case(input: [2, 48, 33, 17], outChannels: 16, kernel: 3, stride: 2, padding: 1, bias: true),
+        // The direct 3×3 kernel's cases (at most 32 output channels, on AVX-512): two groups of
+        // output channels, a full 16-pixel block, tails, one input channel, no bias.
+        Case(input: [2, 6, 9, 40], outChannels: 20, kernel: 3, stride: 1, padding: 1, bias: true),
+        Case(input: [1, 9, 4, 16], outChannels: 32, kernel: 3, stride: 1, padding: 1, bias: true),
+        Case(input: [1, 16, 5, 70], outChannels: 3, kernel: 3, stride: 1, padding: 1, bias: false),
+        Case(input: [1, 1, 3, 17], outChannels: 16, kernel: 3, stride: 1, padding: 1, bias: true),
     ]
 
     @Test("conv2d matches its naive twin", arguments: cases)
@@ -38,6 +45,18 @@ struct ConvTests {
         #expect(got.shape == [c.input[0], c.outChannels, ho, wo], "\(c)")
         let diff = maxAbsDiff(got, want)
         #expect(diff <= 2e-6 * max(1, maxAbs(want)), "\(c): max abs diff \(diff) to the naive twin")
+    }
+
+    @Test("the direct 3×3 kernel takes stride-1, padding-1 layers of up to 32 output channels on AVX-512")
+    func directKernelSelection() {
+        let available = strobe_conv3x3_available() != 0
+        func direct(_ input: [Int], _ co: Int, _ k: Int = 3, stride: Int = 1, padding: Int = 1) -> Bool {
+            Conv2DShape(input: input, weight: [co, input[1], k, k], stride: stride, padding: padding).runsDirect
+        }
+        #expect(direct([1, 32, 64, 64], 16) == available && direct([1, 16, 8, 8], 3) == available)
+        #expect(direct([1, 8, 8, 8], 32) == available)
+        #expect(!direct([1, 8, 8, 8], 33) && !direct([1, 8, 8, 8], 16, stride: 2) && !direct([1, 8, 8, 8], 16, padding: 0))
+        #expect(!direct([1, 8, 8, 8], 16, 1, padding: 0))
     }
 
     @Test("conv2d hand-computed: a 3×3 sum, zero padding, stride 2, bias")

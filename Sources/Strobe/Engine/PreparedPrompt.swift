@@ -27,13 +27,13 @@ enum PreparedPrompt: Sendable {
 }
 
 /// The denoiser calls of one batch: the model, the prepared prompt, the fill input of an edit
-/// and, for v1, buffers planned once and reused by every step (and by every batch of the same
-/// size). Not `Sendable`: it belongs to one sampling loop.
+/// and the buffers planned once and reused by every step (and by every batch of the same size). Not `Sendable`: it belongs to one sampling loop.
 final class BatchDenoiser {
     private let model: LoadedModel
     private let prompt: PreparedPrompt
     private let fill: Tensor?
     private let workspace: DenoiserWorkspace?
+    private let latentWorkspace: MMDiTWorkspace?
     /// Images per call.
     let batch: Int
 
@@ -50,15 +50,24 @@ final class BatchDenoiser {
         } else {
             self.fill = nil
         }
-        switch model {
-        case .pixel(let m):
+        switch (model, prompt) {
+        case (.pixel(let m), _):
             if let previous, previous.batch == batch, let planned = previous.workspace {
                 workspace = planned
             } else {
                 workspace = m.denoiser.makeWorkspace(batch: batch, height: shape[1], width: shape[2], precision: precision)
             }
-        case .latent:
+            latentWorkspace = nil
+        case (.latent(let m), .joint(let conditioning)):
             workspace = nil
+            if let previous, previous.batch == batch, let planned = previous.latentWorkspace {
+                latentWorkspace = planned
+            } else {
+                latentWorkspace = m.denoiser.makeWorkspace(
+                    batch: batch, height: shape[1], width: shape[2], textLength: conditioning.length)
+            }
+        case (.latent, .cross):
+            preconditionFailure("BatchDenoiser: a prompt prepared for another model")
         }
     }
 
@@ -69,7 +78,9 @@ final class BatchDenoiser {
             m.denoiser.velocity(
                 x: x, t: step.t, gap: step.gap, beta: beta, conditioning: conditioning, workspace: workspace!)
         case (.latent(let m), .joint(let conditioning)):
-            m.denoiser.velocity(z: x, t: step.t, gap: step.gap, beta: beta, conditioning: conditioning, fill: fill)
+            m.denoiser.velocity(
+                z: x, t: step.t, gap: step.gap, beta: beta, conditioning: conditioning, fill: fill,
+                workspace: latentWorkspace!)
         default:
             preconditionFailure("BatchDenoiser: a prompt prepared for another model")
         }
