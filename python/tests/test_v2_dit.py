@@ -288,3 +288,28 @@ def test_export_round_trip_and_refusals(tmp_path):
     with pytest.raises(ValueError, match="latent channels"):
         export(wrong, ae, tokenizer, str(tmp_path / "wrong.safetensors"))
     assert not os.path.exists(tmp_path / "wrong.safetensors")
+
+
+def test_latents_folder_resumes(tmp_path):
+    """A second run of latents.build on the same folder adds nothing and does not refuse it (its
+    meta.json, read back from JSON, equals the run's own); another autoencoder is refused."""
+    cfg = AutoencoderConfig(encoder_channels=(8, 8, 8, 8), decoder_channels=(8, 8, 8, 8, 8))
+    ae = Autoencoder(cfg)
+    with torch.no_grad():
+        ae.latent_std.fill_(2.0)
+    ck = tmp_path / "ae.ckpt"
+    torch.save({"config": cfg.to_json(), "ema": ae.state_dict(), "state": {"step": 3, "seconds": 1.0}}, ck)
+    out = tmp_path / "latents"
+    args = latents_mod.parser().parse_args(["--ae", str(ck), "--out", str(out), "--images", "2", "--chunk", "1",
+                                            "--threads", "1"])
+    latents_mod.build(args)
+    chunks = sorted(p.name for p in out.iterdir() if p.name.startswith("chunk-"))
+    assert len(chunks) == 2
+    stamps = {p: (out / p).stat().st_mtime_ns for p in chunks}
+    latents_mod.build(args)                                                  # resumes: nothing new
+    assert {p: (out / p).stat().st_mtime_ns for p in chunks} == stamps
+    with torch.no_grad():
+        ae.latent_std.fill_(3.0)
+    torch.save({"config": cfg.to_json(), "ema": ae.state_dict(), "state": {"step": 4, "seconds": 2.0}}, ck)
+    with pytest.raises(SystemExit, match="made otherwise"):
+        latents_mod.build(args)

@@ -127,7 +127,8 @@ def build(args) -> None:
     ae, ident = load_encoder(args.ae)
     os.makedirs(args.out, exist_ok=True)
     meta_path = os.path.join(args.out, "meta.json")
-    meta = {**ident, "seed": args.seed, "chunk": args.chunk, "mirror": args.mirror}
+    # As JSON holds it (tuples become lists), so that a resumed run compares like with like.
+    meta = json.loads(json.dumps({**ident, "seed": args.seed, "chunk": args.chunk, "mirror": args.mirror}))
     if os.path.exists(meta_path):
         with open(meta_path) as f:
             old = json.load(f)
