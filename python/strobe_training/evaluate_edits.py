@@ -7,7 +7,8 @@ is measured is what users run.
     swift build -c release --product strobe
     python -m strobe_training.evaluate_edits [--scenes 24] [--out Benchmarks/results/edit.json]
 
-Per scene (a 256x256 render and one caption of it):
+Per scene (a square render at the model's size, 256² for v1 and 512² for a v2 file, and one
+caption of it):
 - modify, own caption, strength 0.3: the attributes the classifier reads on the input, read the
   same on the output ("kept"); a scene counts when every one is kept;
 - modify at strength 0.7 with only the time of day changed in the caption (daytime scenes: half
@@ -17,8 +18,9 @@ Per scene (a 256x256 render and one caption of it):
   the balloon): pixels outside the mask equal the input's; a balloon read, on the right, red;
 - reframe 1:1 to 21:9, 16:9, 9:16 and 3:4 (centred): the original's pixels unchanged; the seam
   ratio along the original's border (mean absolute step across it over the mean step between
-  neighbours elsewhere in the new area), beside the same ratio across the model's own 16-pixel
-  patch borders in the new area; the time of day and terrain read on the new area alone
+  neighbours elsewhere in the new area), beside the same ratio across the model's own token
+  borders in the new area (v1: 16-pixel patches; v2: 32-pixel latent patches, and 16-pixel latent
+  cells); the time of day and terrain read on the new area alone
   (its strips side by side); FD of the reframed images against renders of the same scenes at the
   canvas size, over the FD of text to image at that size against the same renders.
 """
@@ -45,7 +47,7 @@ from strobe_training.scenes.scene import MAX_OBJECTS, SceneObject
 
 STRENGTHS = (0.2, 0.4, 0.6, 0.8, 1.0)
 REFRAMES = ("21:9", "16:9", "9:16", "3:4")
-MASK = (slice(16, 128), slice(160, 256))  # rows, columns: the upper right of a 256x256 image
+MASK_256 = (16, 128, 160, 256)  # rows [16, 128), columns [160, 256): the upper right of a 256x256 image
 DAYTIME = ("dawn", "morning", "noon", "golden_hour")
 TIME, TERRAIN = KEYS.index("time_of_day"), KEYS.index("terrain")
 
@@ -61,6 +63,26 @@ def with_red_balloon(scene):
     """The scene with a red balloon on the right (at most one other object, not on the right)."""
     objects = [o for o in scene.objects if o.position != "right"][:MAX_OBJECTS - 1]
     return dataclasses.replace(scene, objects=tuple(objects) + (SceneObject("balloon", "red", "right"),))
+
+
+def model_geometry(path: str) -> tuple[int, int, tuple[int, ...]]:
+    """(square side, what sides are multiples of, token grids in pixels) of a weights file's model:
+    v1 (strobe-dit) 256, 16, (16,); v2 (strobe-mmdit) 512, 32, (32, 16)."""
+    with open(path, "rb") as f:
+        n = int.from_bytes(f.read(8), "little")
+        header = json.loads(f.read(n))
+    arch = json.loads(header.get("__metadata__", {}).get("strobe.architecture", "{}"))
+    if arch.get("family") == "strobe-mmdit":
+        multiple = arch["latent_factor"] * arch["denoiser"]["patch_size"]
+        return 512, multiple, (multiple, arch["latent_factor"])
+    patch = arch.get("denoiser", {}).get("patch_size", 16)
+    return 256, patch, (patch,)
+
+
+def mask_slices(side: int) -> tuple[slice, slice]:
+    """MASK_256 scaled to a square image of `side`."""
+    r0, r1, c0, c1 = (v * side // 256 for v in MASK_256)
+    return slice(r0, r1), slice(c0, c1)
 
 
 def canvas_size(ratio: str, side: int = 256, patch: int = 16) -> tuple[int, int]:
@@ -80,6 +102,8 @@ def main() -> None:
     parser.add_argument("--out", default=os.path.join(root, "Benchmarks", "results", "edit.json"))
     args = parser.parse_args()
     started = time.time()
+    side, multiple, grids = model_geometry(args.model)
+    MASK = mask_slices(side)
     classifier, _ = load_or_train()
     rng = np.random.default_rng(args.seed)
     scenes = [sample_scene(rng) for _ in range(args.scenes)]
@@ -98,7 +122,7 @@ def main() -> None:
 
         inputs = []
         for i, scene in enumerate(scenes):
-            image = to_uint8(render(scene, 256, 256, args.seed + i))
+            image = to_uint8(render(scene, side, side, args.seed + i))
             with open(os.path.join(work, f"in{i}.png"), "wb") as f:
                 f.write(png_bytes(image))
             inputs.append(image)
@@ -137,7 +161,7 @@ def main() -> None:
             "rms_of_255": distances, "rises": all(distances[str(a)] < distances[str(b)] for a, b in zip(STRENGTHS, STRENGTHS[1:]))}
 
         # Inpaint a red balloon into the upper right.
-        m = np.zeros((256, 256, 3), np.uint8)
+        m = np.zeros((side, side, 3), np.uint8)
         m[MASK] = 255
         with open(os.path.join(work, "mask.png"), "wb") as f:
             f.write(png_bytes(m))
@@ -145,7 +169,7 @@ def main() -> None:
         outs, exact = [], True
         for i in chosen:
             out = strobe("edit", f"in{i}.png", caption(with_red_balloon(scenes[i]), rng), "--mask", "mask.png", "-s", str(i))
-            outside = np.ones((256, 256), bool)
+            outside = np.ones((side, side), bool)
             outside[MASK] = False
             exact &= bool((out[outside] == inputs[i][outside]).all())
             outs.append(out)
@@ -161,32 +185,38 @@ def main() -> None:
         # Reframe.
         reframe = {}
         for ratio in REFRAMES:
-            w, h = canvas_size(ratio)
-            ox, oy = (w - 256) // 2, (h - 256) // 2
-            outs, wholes, gens, renders, unchanged, seams, patch_seams = [], [], [], [], True, [], []
+            w, h = canvas_size(ratio, side, multiple)
+            ox, oy = (w - side) // 2, (h - side) // 2
+            outs, wholes, gens, renders, unchanged, seams = [], [], [], [], True, []
+            patch_seams: dict[int, list[float]] = {g: [] for g in grids}
             for i in range(len(scenes)):
                 out = strobe("reframe", f"in{i}.png", captions[i], "--aspect-ratio", ratio, "-s", str(i))
                 assert out.shape[:2] == (h, w), (ratio, out.shape)
                 wholes.append(out)
-                unchanged &= bool((out[oy:oy + 256, ox:ox + 256] == inputs[i]).all())
+                unchanged &= bool((out[oy:oy + side, ox:ox + side] == inputs[i]).all())
                 steps_x, steps_y = colour_steps(out)
                 new = np.ones((h, w), bool)
-                new[oy:oy + 256, ox:ox + 256] = False
-                border, elsewhere, patch_borders = [], [], []
+                new[oy:oy + side, ox:ox + side] = False
+                border, elsewhere = [], []
+                patch_borders: dict[int, list[np.ndarray]] = {g: [] for g in grids}
                 if ox:
-                    border += [steps_x[oy:oy + 256, ox - 1], steps_x[oy:oy + 256, ox + 255]]
+                    border += [steps_x[oy:oy + side, ox - 1], steps_x[oy:oy + side, ox + side - 1]]
                     elsewhere.append(steps_x[:, :ox - 1].ravel())
-                    patch_borders.append(steps_x[:, 15:ox - 1:16].ravel())
+                    for g in grids:
+                        patch_borders[g].append(steps_x[:, g - 1:ox - 1:g].ravel())
                 if oy:
-                    border += [steps_y[oy - 1, ox:ox + 256], steps_y[oy + 255, ox:ox + 256]]
+                    border += [steps_y[oy - 1, ox:ox + side], steps_y[oy + side - 1, ox:ox + side]]
                     elsewhere.append(steps_y[:oy - 1, :].ravel())
-                    patch_borders.append(steps_y[15:oy - 1:16, :].ravel())
+                    for g in grids:
+                        patch_borders[g].append(steps_y[g - 1:oy - 1:g, :].ravel())
                 rest = max(np.concatenate(elsewhere).mean(), 1e-6)
                 seams.append(np.concatenate(border).mean() / rest)
-                # The same measure across the model's own 16-px patch borders inside the new area:
-                # the seams every image of the default model has (issue of the v2 model).
-                patch_seams.append(np.concatenate(patch_borders).mean() / rest)
-                strips = [out[:, :ox], out[:, ox + 256:]] if ox else [out[:oy], out[oy + 256:]]
+                # The same measure across the model's own token borders inside the new area: the
+                # seams every image of the v1 model has (v1's 16-px patches; v2's 32-px latent
+                # patches and 16-px latent cells).
+                for g in grids:
+                    patch_seams[g].append(np.concatenate(patch_borders[g]).mean() / rest)
+                strips = [out[:, :ox], out[:, ox + side:]] if ox else [out[:oy], out[oy + side:]]
                 outs.append(np.concatenate(strips, axis=1 if ox else 0))
                 gens.append(strobe("generate", captions[i], "--size", f"{w}x{h}", "-s", str(i)))
                 renders.append(to_uint8(render(scenes[i], w, h, args.seed + 10_000 + i)))
@@ -198,7 +228,8 @@ def main() -> None:
             reframe[ratio] = {
                 "canvas": f"{w}x{h}", "original_unchanged": unchanged,
                 "seam_ratio_mean": round(float(np.mean(seams)), 3), "seam_ratio_max": round(float(np.max(seams)), 3),
-                "patch_seam_ratio_in_new_area": round(float(np.mean(patch_seams)), 3),
+                "patch_seam_ratio_in_new_area": round(float(np.mean(patch_seams[grids[0]])), 3),
+                **({f"seam_ratio_in_new_area_at_{g}px": round(float(np.mean(patch_seams[g])), 3) for g in grids[1:]}),
                 "new_area_time_of_day": round(float((pred_new[:, TIME] == labels[:, TIME]).double().mean()), 4),
                 "new_area_terrain": round(float((pred_new[:, TERRAIN] == labels[:, TERRAIN]).double().mean()), 4),
                 "fd_reframe": round(float(fd_reframe), 1), "fd_generate_same_size": round(float(fd_generate), 1),
@@ -207,6 +238,7 @@ def main() -> None:
         results["reframe_targets"] = {"seam_ratio": 1.3, "new_area_time_of_day_and_terrain": 0.9, "fd_ratio": 1.3}
 
     results["meta"] = {"scenes": args.scenes, "seed": args.seed, "seconds": round(time.time() - started, 1),
+                       "input_side": side, "token_grids_px": list(grids),
                        "model": os.path.basename(args.model), "images_by": "the Swift engine (strobe edit, reframe, generate)",
                        "classifier": "strobe_training.evaluation.classifier.load_or_train() (renders only)"}
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)

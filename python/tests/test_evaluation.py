@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -493,3 +494,20 @@ def test_evaluate_a_v2_file(tmp_path):
     assert set(q["flash_1"]["variety_ratio"]) == {"long", "short", "all"}
     assert q["meta"]["variety"]["size"] == "512x512" and q["meta"]["sizes"].endswith("sizes x 2")
     assert q["meta"]["model"]["family"] == "strobe-mmdit"
+
+
+def test_edit_evaluation_geometry_follows_the_model_family():
+    """evaluate_edits works at the model's size: v1 files 256² with 16-px patches, v2 files 512²
+    with 32-px latent patches (and 16-px cells); the mask and the reframe canvases scale with it,
+    the canvases as the engine makes them (sides rounded up to the model's multiple)."""
+    from strobe_reference.paths import repository_path
+    from strobe_training import evaluate_edits as ee
+
+    fixtures = repository_path("Tests", "StrobeTests", "Fixtures", needed_by="this test")
+    assert ee.model_geometry(os.path.join(fixtures, "model", "random.safetensors")) == (256, 8, (8,))
+    assert ee.model_geometry(os.path.join(fixtures, "mmdit", "random.safetensors")) == (512, 32, (32, 16))
+    assert ee.mask_slices(256) == (slice(16, 128), slice(160, 256))
+    assert ee.mask_slices(512) == (slice(32, 256), slice(320, 512))
+    assert ee.canvas_size("21:9", 256, 16) == (608, 256)
+    assert ee.canvas_size("21:9", 512, 32) == (1216, 512)
+    assert ee.canvas_size("9:16", 512, 32) == (512, 928)
