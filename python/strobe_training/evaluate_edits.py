@@ -101,6 +101,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20261203, help="scene and render seed (not one training used)")
     parser.add_argument("--out", default=os.path.join(root, "Benchmarks", "results", "edit.json"))
     args = parser.parse_args()
+    args.model = os.path.abspath(args.model)          # the engine runs in a temporary directory
     started = time.time()
     side, multiple, grids = model_geometry(args.model)
     MASK = mask_slices(side)
