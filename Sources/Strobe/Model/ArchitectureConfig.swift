@@ -6,7 +6,7 @@ import Foundation
 /// Every key is required and unknown keys are rejected. The family's invariants are checked
 /// when a value is made or decoded; a broken one throws ``ArchitectureError`` naming the values.
 /// Values are immutable, so a configuration that exists is valid.
-public struct ArchitectureConfig: Codable, Sendable, Equatable {
+public struct ArchitectureConfig: ArchitectureJSON, Sendable, Equatable {
     /// The one family this engine implements.
     public static let family = "strobe-dit"
 
@@ -32,24 +32,6 @@ public struct ArchitectureConfig: Codable, Sendable, Equatable {
         self.text = text
         self.denoiser = denoiser
         if !problems.isEmpty { throw .invalid(problems: problems) }
-    }
-
-    /// Decodes `strobe.architecture` JSON text and checks it.
-    public init(json: String) throws(ArchitectureError) {
-        do {
-            self = try JSONDecoder().decode(ArchitectureConfig.self, from: Data(json.utf8))
-        } catch let error as ArchitectureError {
-            throw error
-        } catch {
-            throw .malformed(reason: ArchitectureError.describe(error))
-        }
-    }
-
-    /// The configuration as compact JSON with sorted keys (decodes back to an equal value).
-    public func json() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try! encoder.encode(self), as: UTF8.self)
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {

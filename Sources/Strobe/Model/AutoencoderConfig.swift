@@ -8,7 +8,7 @@ import Foundation
 /// starting with a 2× upsampling and a 3×3 convolution. Every key is required and unknown keys
 /// are rejected; a broken invariant throws ``ArchitectureError`` naming the values. Values are
 /// immutable, so a configuration that exists is valid.
-public struct AutoencoderConfig: Codable, Sendable, Equatable {
+public struct AutoencoderConfig: ArchitectureJSON, Sendable, Equatable {
     /// How the decoder doubles its side between levels.
     public enum Upsample: String, Codable, Sendable, Equatable {
         /// Bilinear, half-pixel centres, edges repeated (`Ops.upsampleBilinear2x`).
@@ -53,24 +53,6 @@ public struct AutoencoderConfig: Codable, Sendable, Equatable {
         self.upsample = upsample
         self.eps = eps
         if !problems.isEmpty { throw .invalid(problems: problems) }
-    }
-
-    /// Decodes the JSON of the reference's `AutoencoderConfig.to_json()` and checks it.
-    public init(json: String) throws(ArchitectureError) {
-        do {
-            self = try JSONDecoder().decode(AutoencoderConfig.self, from: Data(json.utf8))
-        } catch let error as ArchitectureError {
-            throw error
-        } catch {
-            throw .malformed(reason: ArchitectureError.describe(error))
-        }
-    }
-
-    /// The configuration as compact JSON with sorted keys (decodes back to an equal value).
-    public func json() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try! encoder.encode(self), as: UTF8.self)
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {

@@ -43,7 +43,7 @@ public enum MMDiTCheckpoint {
             source.linear(name, out, inFeatures, bias: bias)
         }
         func embedder(_ name: String) -> DenoiserWeights.ScalarEmbedder {
-            .init(fc1: linear(name + ".fc1", width, d.frequencyEmbeddingSize), fc2: linear(name + ".fc2", width, width))
+            source.scalarEmbedder(name, width: width, frequencies: d.frequencyEmbeddingSize)
         }
         func stream(_ p: String, mlpRatio: Int, keysAndValuesOnly: Bool) -> MMDiTWeights.Stream {
             if keysAndValuesOnly {

@@ -132,7 +132,7 @@ extension MMDiTConfig: UncheckedDecodable {}
 
 /// The hyperparameters of a `strobe-mmdit` (v2) model: the `strobe.architecture` metadata of its
 /// weights file (weights-format.md §5.2): text encoder, latent MMDiT and latent autoencoder.
-public struct LatentArchitectureConfig: Codable, Sendable, Equatable {
+public struct LatentArchitectureConfig: ArchitectureJSON, Sendable, Equatable {
     /// The family name of v2 files.
     public static let family = "strobe-mmdit"
 
@@ -164,24 +164,6 @@ public struct LatentArchitectureConfig: Codable, Sendable, Equatable {
         self.denoiser = denoiser
         self.autoencoder = autoencoder
         if !problems.isEmpty { throw .invalid(problems: problems) }
-    }
-
-    /// Decodes `strobe.architecture` JSON text and checks it.
-    public init(json: String) throws(ArchitectureError) {
-        do {
-            self = try JSONDecoder().decode(LatentArchitectureConfig.self, from: Data(json.utf8))
-        } catch let error as ArchitectureError {
-            throw error
-        } catch {
-            throw .malformed(reason: ArchitectureError.describe(error))
-        }
-    }
-
-    /// The configuration as compact JSON with sorted keys.
-    public func json() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try! encoder.encode(self), as: UTF8.self)
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {

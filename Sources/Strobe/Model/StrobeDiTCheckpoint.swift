@@ -41,7 +41,7 @@ public enum StrobeDiTCheckpoint {
         let d = config.denoiser
         let width = d.hiddenSize, dh = d.headDim, mlp = d.mlpRatio * d.hiddenSize, dt = config.text.dModel
         func embedder(_ name: String) -> DenoiserWeights.ScalarEmbedder {
-            .init(fc1: linear(name + ".fc1", width, d.frequencyEmbeddingSize), fc2: linear(name + ".fc2", width, width))
+            source.scalarEmbedder(name, width: width, frequencies: d.frequencyEmbeddingSize)
         }
         let denoiser = DenoiserWeights(
             patchEmbedding: linear("denoiser.patch_embed", width, d.patchFeatures),

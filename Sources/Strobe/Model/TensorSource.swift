@@ -44,6 +44,11 @@ extension TensorSource {
         LinearWeights(weight: take(name + ".weight", [out, inFeatures]), bias: bias ? take(name + ".bias", [out]) : nil)
     }
 
+    /// A scalar embedder `name.fc1 [width, frequencies]`, `name.fc2 [width, width]` (both with bias).
+    func scalarEmbedder(_ name: String, width: Int, frequencies: Int) -> DenoiserWeights.ScalarEmbedder {
+        .init(fc1: linear(name + ".fc1", width, frequencies), fc2: linear(name + ".fc2", width, width))
+    }
+
     /// The T5-style text encoder's tensors (`text_encoder.…`, weights-format.md §5.1).
     func textEncoder(_ t: TextEncoderConfig) -> T5Weights {
         let dt = t.dModel, inner = t.numHeads * t.dKV
