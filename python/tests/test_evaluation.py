@@ -511,3 +511,32 @@ def test_edit_evaluation_geometry_follows_the_model_family():
     assert ee.canvas_size("21:9", 256, 16) == (608, 256)
     assert ee.canvas_size("21:9", 512, 32) == (1216, 512)
     assert ee.canvas_size("9:16", 512, 32) == (512, 928)
+
+
+def test_compare_sheet_of_a_v1_and_a_v2_file(tmp_path):
+    """compare_sheet (issue 22's v1–v2 contact sheet) on the random fixtures: v1 at 256², v2 at 512²,
+    a render column then one column per model and seed, the JSON beside it."""
+    from strobe_training.evaluation import compare_sheet
+    from strobe_training.scenes.png import read_png
+    v1 = repository_path("Tests", "StrobeTests", "Fixtures", "model", "random.safetensors")
+    out = tmp_path / "sheet.png"
+    compare_sheet.main(["--models", v1, V2_FILE, "--labels", "v1", "v2", "--out", str(out), "--prompts", "2",
+                        "--seeds", "11,12", "--steps", "1", "--threads", "1"])
+    columns = ["RENDER", "V1 S11", "V1 S12", "V2 S11", "V2 S12"]
+    box, pad, label_width, header = 160, 6, 44, 7 * 2 + 2 * 6          # sheet.contact_sheet's defaults
+    image = read_png(str(out))
+    assert image.shape == (header + 2 * (box + pad) + pad, label_width + len(columns) * (box + pad) + pad, 3)
+    side = json.loads((tmp_path / "sheet.json").read_text())
+    assert side["columns"] == columns
+    assert [(r["label"], r["set"]) for r in side["rows"]] == [("L1", "long"), ("S1", "short")]
+    assert side["rows"][1]["prompt"] == SHORT_PROMPTS[0] and side["rows"][0]["render_size"] == "512x512"
+    models = side["models"]
+    assert [(m["label"], m["family"], m["size"], m["steps"], m["seeds"]) for m in models] == \
+        [("v1", "strobe-dit", "256x256", 1, [11, 12]), ("v2", "strobe-mmdit", "512x512", 1, [11, 12])]
+    assert models[0]["path"] == v1 and models[1]["path"] == V2_FILE
+    assert all(len(m["sha256"]) == 64 for m in models) and models[0]["sha256"] != models[1]["sha256"]
+    # The model columns hold pictures (noise here), not the blank cell with its cross.
+    y0 = header + box // 2
+    for c in range(1, len(columns)):
+        x0 = label_width + pad + c * (box + pad)
+        assert image[y0 - 20:y0 + 20, x0 + 20:x0 + box - 20].std() > 1, columns[c]
