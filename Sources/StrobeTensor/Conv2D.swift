@@ -91,8 +91,9 @@ extension Ops {
     /// 2-D convolution of NCHW images, as `torch.nn.functional.conv2d(x, weight, bias,
     /// stride=stride, padding=padding)` (one group, no dilation, zero padding).
     ///
-    /// Runs as im2col + sgemm on bands of output rows, in parallel; the result does not depend
-    /// on the thread count. `Naive.conv2d` is the direct-loop twin.
+    /// Runs as im2col + sgemm on bands of output rows, in parallel, or (3×3, stride 1, padding 1,
+    /// at most 32 output channels, on AVX-512) as a direct kernel over rows; the result does not
+    /// depend on the thread count. `Naive.conv2d` is the direct-loop twin.
     ///
     /// - Parameters:
     ///   - x: `[B, Ci, H, W]`.
@@ -142,8 +143,6 @@ extension Ops {
         return Tensor(shape: g.outShape, storage: out)
     }
 
-    /// One band of output rows of one image: `out[Co, band]` (inside `[Co, Ho·Wo]`) from the
-    /// image `[Ci, H, W]`: the bias, plus `weight[Co, K] · col[K, n]` in one sgemm call.
     /// The direct 3×3 path: rows of each image spread over threads, each output computed by one
     /// chain of fused multiply–adds in a fixed order (the same at any thread count).
     private static func directConv3x3(_ x: Tensor, weight: Tensor, bias: Tensor?, shape g: Conv2DShape) -> Tensor {
@@ -178,6 +177,8 @@ extension Ops {
         return Tensor(shape: g.outShape, storage: out)
     }
 
+    /// One band of output rows of one image: `out[Co, band]` (inside `[Co, Ho·Wo]`) from the
+    /// image `[Ci, H, W]`: the bias, plus `weight[Co, K] · col[K, n]` in one sgemm call.
     private static func convBand(
         _ g: Conv2DShape, rows: Range<Int>, image: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         bias: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>?

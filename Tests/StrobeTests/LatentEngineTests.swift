@@ -139,6 +139,76 @@ import Testing
         #expect(out.cropped(x: 0, y: 0, size: ImageSize(width: 96, height: 64)).pixels == input.image.pixels)
     }
 
+    /// A model whose MLPs are as narrow as the width (ratio 1), one image token and a long
+    /// prompt: the workspace holds the last block's text keys and values (`[L, 2D]`), which are
+    /// wider than its MLP rows (`[L + 1, D]`); the same image twice is the same.
+    @Test func narrowModelWithOneTokenAndALongPrompt() async throws {
+        let path = MMDiTParityTests.directory.appendingPathComponent("tiny-ratio1.safetensors").path
+        let engine = try StrobeEngine(modelPath: path)
+        let ids = try engine.tokenize("a lake at dusk")
+        #expect(ids.count > 4)                                              // 2·L·D > (L + 1)·D
+        let config = GenerationConfig(prompt: "a lake at dusk", size: ImageSize(width: 16, height: 16), seed: 4)
+        let first = try await engine.generate(config), second = try await engine.generate(config)
+        #expect(first.images[0].png == second.images[0].png)
+        #expect(first.images[0].image.width == 16)
+    }
+
+    /// Two images of one inpainting in one batch (the fill given to each) are each what they
+    /// are alone.
+    @Test func batchedInpaintEqualsSingleImages() async throws {
+        let input = try Self.input()
+        let (w, h) = (input.image.width, input.image.height)
+        let values = (0..<(w * h)).map { i -> Float in (i % w) >= 40 && i / w < 40 ? 1 : 0 }
+        var config = GenerationConfig(prompt: "a lighthouse", size: Self.fixtureSize, seed: 9, steps: 4)
+        config.count = 2
+        let request = EditRequest(input: input, operation: .inpaint(mask: EditMask(width: w, height: h, values: values), strength: 0.8),
+                                  config: config)
+        let batched = try StrobeEngine(modelPath: Self.modelPath, maxBatch: 2)
+        let together = try await batched.edit(request)
+        for image in together.images {
+            var alone = request
+            alone.config.count = 1
+            alone.config.seed = image.seed
+            let single = try await Self.engine.edit(alone).images[0]
+            let (_, psnr) = PipelineTests.compare(image.image.pixels, single.image.pixels)
+            #expect(psnr > 100, "image \(image.index): PSNR \(psnr) dB against its single self")
+        }
+    }
+
+    /// A v2 edit at a size the model cannot make is refused before any work (no encoder run).
+    @Test func editAtAnInvalidSizeIsRefused() throws {
+        let input = try Self.input()
+        for size in [ImageSize(width: 100, height: 100), ImageSize(width: 80, height: 64)] {
+            let request = EditRequest(input: input, operation: .modify(strength: 0.5),
+                                      config: GenerationConfig(prompt: "a lake", size: size))
+            #expect {
+                _ = try Self.engine.plan(request)
+            } throws: { error in
+                guard let error = error as? PipelineError, case .invalidSize = error else { return false }
+                return true
+            }
+        }
+        let reframe = EditRequest(input: input, operation: .reframe(ratio: nil, size: ImageSize(width: 600, height: 64), anchor: .left),
+                                  config: GenerationConfig(prompt: "a lake"))
+        #expect(throws: PipelineError.self) { try Self.engine.plan(reframe) }
+    }
+
+    /// The known latent of an edit is the autoencoder's encoding of the (fitted) input, and the
+    /// sampler starts from `(1 − t₀)·known + t₀·noise`.
+    @Test func editStartsFromTheEncodedInput() throws {
+        let input = try Self.input()
+        let request = EditRequest(input: input, operation: .modify(strength: 0.4),
+                                  config: GenerationConfig(prompt: "a lighthouse", size: Self.fixtureSize, seed: 3, steps: 4))
+        let setup = try #require(try Self.engine.plan(request).edit)
+        let encoded = Self.engine.decoder.encode(input.image)
+        #expect(setup.known == encoded && setup.known.shape == [4, 4, 6])
+        let noise = StrobeEngine.noise(seeds: [3], shape: [4, 4, 6])
+        let start = setup.start(noise: noise)
+        for i in 0..<start.count {
+            #expect(abs(start.storage[i] - (0.6 * encoded.storage[i] + 0.4 * noise.storage[i])) < 1e-6)
+        }
+    }
+
     @Test func memoryEstimateGrowsWithSizeAndBatch() throws {
         let small = Self.engine.memoryEstimate(size: ImageSize(width: 512, height: 512), count: 1, textTokens: 16)
         let large = Self.engine.memoryEstimate(size: ImageSize(width: 1024, height: 1024), count: 1, textTokens: 16)

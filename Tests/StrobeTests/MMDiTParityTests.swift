@@ -71,6 +71,41 @@ import Testing
         }
     }
 
+    /// A broken v2 file: every problem of the denoiser and the autoencoder in one error.
+    @Test func brokenV2FileReportsEveryProblem() throws {
+        let file = try Self.modelFile()
+        var entries: [String: WeightsWriter.Entry] = [:]
+        for name in file.tensors.keys { entries[name] = .init(file.tensor(name)!) }
+        // Missing and unexpected tensors.
+        var missing = entries
+        missing["denoiser.blocks.1.txt.kv.weight"] = nil
+        missing["denoiser.blocks.1.txt.qkv.weight"] = .init(Tensor(shape: [144, 48], repeating: 0))
+        let shapes = try WeightsFile(path: try TemporaryFile.write(WeightsWriter.encode(tensors: missing, metadata: file.metadata)))
+        let shapeError = #expect(throws: WeightsError.self) { try LatentStrobeModel(weights: shapes) }
+        #expect(shapeError?.problems.contains(.missingTensor("denoiser.blocks.1.txt.kv.weight")) == true)
+        #expect(shapeError?.problems.contains(.unexpectedTensor("denoiser.blocks.1.txt.qkv.weight")) == true)
+        // Non-finite values in the denoiser and in the autoencoder, reported together.
+        let aeName = try #require(file.tensors.keys.sorted().first { $0.hasPrefix("autoencoder.decoder.") && $0.hasSuffix(".weight") })
+        var nonFinite = entries
+        for name in ["denoiser.final_linear.weight", aeName] {
+            var t = file.tensor(name)!
+            t.storage[1] = .infinity
+            nonFinite[name] = .init(t)
+        }
+        let values = try WeightsFile(path: try TemporaryFile.write(WeightsWriter.encode(tensors: nonFinite, metadata: file.metadata)))
+        let valueError = #expect(throws: WeightsError.self) { try LatentStrobeModel(weights: values) }
+        let named = (valueError?.problems ?? []).compactMap { problem -> String? in
+            if case .nonFiniteValues(let tensor, _, _) = problem { tensor } else { nil }
+        }
+        #expect(Set(named) == ["denoiser.final_linear.weight", aeName], "\(named)")
+    }
+
+    /// A v2 file given to v1's loader is refused with the family named.
+    @Test func v2FileIsRejectedByTheV1Loader() throws {
+        let error = #expect(throws: WeightsError.self) { try StrobeModel(weights: try Self.modelFile()) }
+        #expect(error?.description.contains("family 'strobe-mmdit' is not 'strobe-dit'") == true, "\(String(describing: error))")
+    }
+
     /// A v1 file is not a v2 model, and the error says why.
     @Test func v1FileIsRejectedByTheV2Loader() throws {
         let v1 = try WeightsFile(path: ModelParityTests.directory.appendingPathComponent("random.safetensors").path)

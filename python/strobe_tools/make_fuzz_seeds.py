@@ -8,6 +8,9 @@ weights/:
   (`StrobeModel.randomize`, generator seed 7), with a real (about 28-piece) SentencePiece tokenizer
   trained on a few captions. It opens as an engine, so the fuzzer starts from inputs that reach
   the architecture, tensor and tokenizer checks.
+- tiny-v2-model.safetensors — the same for the v2 family (`strobe-mmdit`): text width 4, MMDiT
+  width 4 with one joint block and latent patch 1, an autoencoder of one channel per level, one
+  latent channel; random F16 weights (seed 8), the same tokenizer; the latent statistics F32.
 - strobe-writer.safetensors, torch-safetensors.safetensors — copies of the weights-format
   fixtures (Strobe's metadata with a fake tokenizer; the same tensors written by the
   `safetensors` package), which open as weights files but not as models.
@@ -61,6 +64,30 @@ def tiny_model(path: str) -> None:
            description="fuzzing seed (strobe_tools.make_fuzz_seeds)")
 
 
+def tiny_v2_model(path: str) -> None:
+    from strobe_training.v2.autoencoder import Autoencoder, AutoencoderConfig
+    from strobe_training.v2.dit import MMDiTConfig, V2Model, V2ModelConfig
+    from strobe_training.v2.export import export as export_v2
+
+    tokenizer = tiny_tokenizer()
+    vocab = spm.SentencePieceProcessor(model_proto=tokenizer).get_piece_size()
+    cfg = V2ModelConfig(
+        text=TextEncoderConfig(vocab_size=vocab, d_model=4, num_heads=1, d_kv=4, d_ff=4, num_layers=1,
+                               relative_attention_num_buckets=4, relative_attention_max_distance=8),
+        denoiser=MMDiTConfig(latent_channels=1, patch_size=1, hidden_size=4, depth=1, num_heads=1, mlp_ratio=1,
+                             text_mlp_ratio=1, frequency_embedding_size=2),
+        max_prompt_tokens=16)
+    ae_cfg = AutoencoderConfig(latent_channels=1, encoder_channels=(1, 1, 1, 1), encoder_blocks=(0, 0, 0, 0),
+                               decoder_channels=(1, 1, 1, 1, 1), decoder_blocks=(0, 0, 0, 0, 0))
+    g = torch.Generator().manual_seed(8)
+    model, ae = V2Model(cfg).eval(), Autoencoder(ae_cfg).eval()
+    with torch.no_grad():
+        for p in list(model.parameters()) + list(ae.parameters()):
+            p.copy_(torch.randn(p.shape, generator=g) * 0.5)
+    export_v2(model, ae, tokenizer, path, dtype="F16", model_name="tiny-v2",
+              description="fuzzing seed (strobe_tools.make_fuzz_seeds)")
+
+
 def png_chunk(kind: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
@@ -103,6 +130,7 @@ def main() -> None:
     os.makedirs(weights, exist_ok=True)
     os.makedirs(pngs, exist_ok=True)
     tiny_model(os.path.join(weights, "tiny-model.safetensors"))
+    tiny_v2_model(os.path.join(weights, "tiny-v2-model.safetensors"))
     for name in ("strobe_writer", "torch_safetensors"):
         shutil.copyfile(os.path.join(fixtures, "weights", f"{name}.safetensors"),
                         os.path.join(weights, name.replace("_", "-") + ".safetensors"))

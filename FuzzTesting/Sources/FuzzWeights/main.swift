@@ -44,11 +44,15 @@ public func fuzzWeights(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     if let file = try? WeightsFile(path: scratchPath) {
         // What `StrobeEngine(modelPath:)` does, but without its hashing thread (threads would
         // make libFuzzer run a leak check after every input).
-        if let model = try? StrobeModel(weights: file),
+        // Either family (v1 strobe-dit, v2 strobe-mmdit), as the file declares.
+        if let model = try? LoadedModel(weights: file),
             let engine = try? StrobeEngine(file: file, model: model, sha256: "")
         {
-            precondition(engine.tokenizer.vocabularySize <= engine.model.config.text.vocabSize)
-            _ = StrobeDiTCheckpoint.expectedTensorShapes(for: engine.model.config)
+            precondition(engine.tokenizer.vocabularySize <= engine.model.architecture.text.vocabSize)
+            switch engine.model.architecture {
+            case .pixel(let config): _ = StrobeDiTCheckpoint.expectedTensorShapes(for: config)
+            case .latent(let config): _ = MMDiTCheckpoint.expectedTensorShapes(for: config)
+            }
         }
     }
     if let file = try? WeightsFile(path: scratchPath, requireStrobeMetadata: false) {

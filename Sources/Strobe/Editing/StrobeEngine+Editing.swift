@@ -22,7 +22,9 @@ extension StrobeEngine {
         _ = try config.sampler.sampler(steps: steps)  // the step count's check, before the partial schedule
         let p = patchSize
         var settings: [String: String] = [:]
-        let setup: EditSetup, sampler: any Sampler
+        // The setup (fitting, masks, and for v2 the encoder) runs after `plan(config)` has checked
+        // the size and the memory: nothing heavy happens for a request that will be refused.
+        let makeSetup: () throws(PipelineError) -> EditSetup, sampler: any Sampler
 
         switch request.operation {
         case let .modify(strength), let .inpaint(_, strength):
@@ -31,30 +33,33 @@ extension StrobeEngine {
             }
             let size = config.size ?? self.size(of: AspectRatio.nearest(width: input.image.width, height: input.image.height))
             config.size = size
-            let known = input.image.fitted(to: size)
-            var mask: [Float]?
-            if case let .inpaint(editMask, _) = request.operation {
-                guard editMask.width == input.image.width, editMask.height == input.image.height else {
-                    throw .invalidEdit(reason: "the mask is \(editMask.width)x\(editMask.height), the image "
+            var editMask: EditMask?
+            if case let .inpaint(mask, _) = request.operation {
+                guard mask.width == input.image.width, mask.height == input.image.height else {
+                    throw .invalidEdit(reason: "the mask is \(mask.width)x\(mask.height), the image "
                         + "\(input.image.width)x\(input.image.height): they must be the same size")
                 }
-                mask = editMask.fitted(to: size).values
-                guard mask!.contains(where: { $0 > 0 }) else {
-                    throw .invalidEdit(reason: "the mask marks nothing to repaint (white, or transparent, marks what to edit)")
-                }
-                settings["mask"] = "\(editMask.width)x\(editMask.height)"
+                settings["mask"] = "\(mask.width)x\(mask.height)"
+                editMask = mask
             }
             settings["strength"] = String(strength)
             // ⌈strength · steps⌉, less a hair so that 0.28 · 25 = 7.000000000000001 is 7.
             let calls = max(1, Int((strength * Double(steps) - 1e-9).rounded(.up)))
             sampler = PartialSampler(kind: config.sampler, steps: calls, from: Float(strength))
-            // Strength 0 returns the input: one call is made (at least one always is), and the
-            // composite keeps every pixel.
-            let keep = strength == 0 ? [Float](repeating: 0, count: size.width * size.height) : mask
-            setup = EditSetup(
-                operation: request.operation.name, knownPixels: known, mask: keep, startTime: Float(strength),
-                inputSHA256: input.sha256, settings: settings, promptSource: promptSource, space: sampleSpace,
-                fill: hasFillInput)
+            makeSetup = { [settings] () throws(PipelineError) -> EditSetup in
+                let known = input.image.fitted(to: size)
+                let mask = editMask?.fitted(to: size).values
+                if let mask, !mask.contains(where: { $0 > 0 }) {
+                    throw .invalidEdit(reason: "the mask marks nothing to repaint (white, or transparent, marks what to edit)")
+                }
+                // Strength 0 returns the input: one call is made (at least one always is), and the
+                // composite keeps every pixel.
+                let keep = strength == 0 ? [Float](repeating: 0, count: size.width * size.height) : mask
+                return EditSetup(
+                    operation: request.operation.name, knownPixels: known, mask: keep, startTime: Float(strength),
+                    inputSHA256: input.sha256, settings: settings, promptSource: promptSource, space: self.decoder,
+                    fill: self.hasFillInput)
+            }
 
         case let .reframe(ratio, explicitSize, anchor):
             // The original at its own size when the model can take it, else fitted to the
@@ -88,30 +93,32 @@ extension StrobeEngine {
                 throw .invalidSize(width: canvas.width, height: canvas.height, patchSize: p)
             }
             config.size = canvas
-            let (ox, oy) = anchor.origin(of: ImageSize(width: w, height: h), on: canvas)
-            // The new area starts from the nearest edge pixels of the original.
-            var pixels = [Float](repeating: 0, count: 3 * canvas.width * canvas.height)
-            var mask = [Float](repeating: 1, count: canvas.width * canvas.height)
-            for y in 0..<canvas.height {
-                for x in 0..<canvas.width {
-                    let sx = min(max(x - ox, 0), w - 1), sy = min(max(y - oy, 0), h - 1)
-                    let inside = x - ox == sx && y - oy == sy
-                    if inside { mask[y * canvas.width + x] = 0 }
-                    for c in 0..<3 { pixels[(c * canvas.height + y) * canvas.width + x] = original[c, sy, sx] }
-                }
-            }
             settings["anchor"] = anchor.rawValue
             settings["original"] = "\(w)x\(h)"
             sampler = PartialSampler(kind: config.sampler, steps: steps, from: 1)
-            setup = EditSetup(
-                operation: request.operation.name,
-                knownPixels: try! RGBImage(width: canvas.width, height: canvas.height, pixels: pixels), mask: mask,
-                startTime: 1, inputSHA256: input.sha256, settings: settings, promptSource: promptSource,
-                space: sampleSpace, fill: hasFillInput)
+            makeSetup = { [settings, original] () throws(PipelineError) -> EditSetup in
+                let (ox, oy) = anchor.origin(of: ImageSize(width: w, height: h), on: canvas)
+                // The new area starts from the nearest edge pixels of the original.
+                var pixels = [Float](repeating: 0, count: 3 * canvas.width * canvas.height)
+                var mask = [Float](repeating: 1, count: canvas.width * canvas.height)
+                for y in 0..<canvas.height {
+                    for x in 0..<canvas.width {
+                        let sx = min(max(x - ox, 0), w - 1), sy = min(max(y - oy, 0), h - 1)
+                        let inside = x - ox == sx && y - oy == sy
+                        if inside { mask[y * canvas.width + x] = 0 }
+                        for c in 0..<3 { pixels[(c * canvas.height + y) * canvas.width + x] = original[c, sy, sx] }
+                    }
+                }
+                return EditSetup(
+                    operation: request.operation.name,
+                    knownPixels: try! RGBImage(width: canvas.width, height: canvas.height, pixels: pixels), mask: mask,
+                    startTime: 1, inputSHA256: input.sha256, settings: settings, promptSource: promptSource,
+                    space: self.decoder, fill: self.hasFillInput)
+            }
         }
         var plan = try plan(config)
         plan.sampler = sampler
-        plan.edit = setup
+        plan.edit = try makeSetup()
         return plan
     }
 

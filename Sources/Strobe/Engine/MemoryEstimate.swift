@@ -94,7 +94,8 @@ public struct MemoryEstimate: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The estimate for a v2 (`strobe-mmdit`) model: latents `[C, H/16, W/16]` while sampling,
-    /// the op-by-op MMDiT call over `L + N` joint tokens, and the convolutional decoder at full
+    /// the MMDiT call over `L + N` joint tokens (counted as the op-by-op reference path allocates,
+    /// an upper bound for the planned workspace the engine uses), and the convolutional decoder at full
     /// resolution (which runs after sampling, one image at a time).
     public init(architecture: LatentArchitectureConfig, size: ImageSize, count: Int, batch: Int, textTokens: Int) {
         self.count = count
@@ -112,7 +113,7 @@ public struct MemoryEstimate: Sendable, Equatable, CustomStringConvertible {
         samples = product(count, latent, float)
         results = samples.addingClamped(product(count, product(3, pixels, float).addingClamped(png)))
 
-        // One call on B latents, op by op: the streams and their normalised, projected and
+        // One call on B latents, as the op-by-op path would allocate (an upper bound): the streams and their normalised, projected and
         // concatenated copies (about 16 of [B, T, D]), the MLP's hidden layer and its GELU, the
         // attention scores of one image's heads (as the attention op budgets them), the fill.
         let scoreBudget = AttentionLayout.defaultScoreBudget

@@ -26,8 +26,8 @@ enum PreparedPrompt: Sendable {
     }
 }
 
-/// The denoiser calls of one batch: the model, the prepared prompt, the fill input of an edit
-/// and the buffers planned once and reused by every step (and by every batch of the same size). Not `Sendable`: it belongs to one sampling loop.
+/// The denoiser calls of one batch size: the model, the prepared prompt, the fill input of an
+/// edit and the buffers planned once and reused by every step and every batch of that size. Not `Sendable`: it belongs to one sampling loop.
 final class BatchDenoiser {
     private let model: LoadedModel
     private let prompt: PreparedPrompt
@@ -38,10 +38,8 @@ final class BatchDenoiser {
     let batch: Int
 
     /// Calls for `batch` states of `shape` `[C, h, w]` with matrix products in `precision`;
-    /// `fill [C + 1, h, w]` (v2 only) is given to every image of the batch. `reusing` is the
-    /// previous batch's, whose v1 workspace is kept when the batch size is the same.
-    init(model: LoadedModel, prompt: PreparedPrompt, batch: Int, shape: [Int], precision: Precision, fill: Tensor?,
-         reusing previous: BatchDenoiser?) {
+    /// `fill [C + 1, h, w]` (v2 only) is given to every image of the batch.
+    init(model: LoadedModel, prompt: PreparedPrompt, batch: Int, shape: [Int], precision: Precision, fill: Tensor?) {
         self.model = model
         self.prompt = prompt
         self.batch = batch
@@ -52,20 +50,12 @@ final class BatchDenoiser {
         }
         switch (model, prompt) {
         case (.pixel(let m), _):
-            if let previous, previous.batch == batch, let planned = previous.workspace {
-                workspace = planned
-            } else {
-                workspace = m.denoiser.makeWorkspace(batch: batch, height: shape[1], width: shape[2], precision: precision)
-            }
+            workspace = m.denoiser.makeWorkspace(batch: batch, height: shape[1], width: shape[2], precision: precision)
             latentWorkspace = nil
         case (.latent(let m), .joint(let conditioning)):
             workspace = nil
-            if let previous, previous.batch == batch, let planned = previous.latentWorkspace {
-                latentWorkspace = planned
-            } else {
-                latentWorkspace = m.denoiser.makeWorkspace(
-                    batch: batch, height: shape[1], width: shape[2], textLength: conditioning.length)
-            }
+            latentWorkspace = m.denoiser.makeWorkspace(
+                batch: batch, height: shape[1], width: shape[2], textLength: conditioning.length)
         case (.latent, .cross):
             preconditionFailure("BatchDenoiser: a prompt prepared for another model")
         }

@@ -129,8 +129,6 @@ public final class StrobeEngine: Sendable {
     public var maxPromptTokens: Int { model.architecture.maxPromptTokens }
     /// Whether the model takes a fill input (v2), which inpainting and reframing give it.
     var hasFillInput: Bool { model.latent?.config.denoiser.fill ?? false }
-    /// The sampler's space (pixels or latents), for editing.
-    var sampleSpace: any SampleSpace { decoder }
 
     /// The pixel size of `ratio` for this model (``ModelArchitecture/size(of:)``: about 256² for
     /// v1, 512² for v2).
@@ -250,12 +248,12 @@ public final class StrobeEngine: Sendable {
             let noise = try stage(&timings.noise) { () throws(PipelineError) -> Tensor in
                 Self.noise(seeds: Array(plan.seeds[batch]), shape: shape)          // [B, C, h, w]
             }
-            // v1's buffers are planned once and reused by every step and every batch of the same
-            // size (only a smaller last batch gets its own).
+            // Buffers are planned once and reused by every step and every batch of the same size
+            // (only a smaller last batch gets its own).
             if denoiser?.batch != batch.count {
                 denoiser = BatchDenoiser(
                     model: model, prompt: prompt, batch: batch.count, shape: shape, precision: plan.config.precision,
-                    fill: plan.edit?.fill, reusing: denoiser)
+                    fill: plan.edit?.fill)
             }
             let calls = denoiser!
             var callDurations: [Duration] = []

@@ -9,15 +9,6 @@ public enum ModelArchitecture: Sendable, Equatable {
     /// `strobe-mmdit`: an MMDiT on a convolutional autoencoder's latents, joint attention, fill input.
     case latent(LatentArchitectureConfig)
 
-    /// Decodes `strobe.architecture` JSON, choosing the family by its `family` key.
-    public init(json: String) throws(ArchitectureError) {
-        if Self.family(ofJSON: json) == LatentArchitectureConfig.family {
-            self = .latent(try LatentArchitectureConfig(json: json))
-        } else {
-            self = .pixel(try ArchitectureConfig(json: json))                       // its errors name the problem
-        }
-    }
-
     /// The `family` key of architecture JSON, or nil when there is none to read.
     static func family(ofJSON json: String) -> String? {
         struct Family: Decodable { let family: String }

@@ -73,28 +73,32 @@ extension MMDiT {
         let cv = conditioningVector(t: t, gap: gap, beta: beta, pooled: conditioning.pooled)  // [Bc, D]
         func prompt(_ b: Int) -> Int { conditioning.batch == 1 ? 0 : b }
 
-        // Image rows: patch embedding (+ fill embedding) + positions; text rows: the prepared context.
+        // Image rows: patch embedding, + fill embedding, + positions (the reference's order); text
+        // rows: the prepared context.
         z.storage.withUnsafeBufferPointer { pz in ws.patchLayout.patchify(pz.baseAddress!, into: ws.patches.base) }
         for b in 0..<ws.batch {
-            let image = ws.stream.base + (b * tj + l) * d
-            weights.patchEmbedding.apply(ws.patches.base + b * n * config.patchFeatures, rows: n, precision: .fp32, into: image)
-            ws.positions.storage.withUnsafeBufferPointer { pos in
-                Kernels.gatedAdd(image, pos.baseAddress!, rows: n, cols: d, gate: nil)
-            }
-            conditioning.context.storage.withUnsafeBufferPointer { pc in
-                (ws.stream.base + b * tj * d).update(from: pc.baseAddress! + prompt(b) * l * d, count: l * d)
-            }
-            for r in 0..<l { ws.keyMask[b * tj + r] = conditioning.keyMask?[prompt(b) * l + r] ?? true }
+            weights.patchEmbedding.apply(ws.patches.base + b * n * config.patchFeatures, rows: n, precision: .fp32,
+                                         into: ws.stream.base + (b * tj + l) * d)
         }
         if let fill, let fillEmbedding = weights.fillEmbedding {
-            precondition(fill.count == ws.batch * (c + 1) * ws.height * ws.width,
-                         "MMDiT: fill \(fill.shape) must be [\(ws.batch), \(c + 1), \(ws.height), \(ws.width)]")
+            let expectedFill = [ws.batch, c + 1, ws.height, ws.width]
+            precondition(fill.shape == expectedFill || (ws.batch == 1 && fill.shape == Array(expectedFill.dropFirst())),
+                         "MMDiT: fill \(fill.shape) must be \(expectedFill)")
             fill.storage.withUnsafeBufferPointer { pf in ws.fillLayout.patchify(pf.baseAddress!, into: ws.patches.base) }
             for b in 0..<ws.batch {
                 fillEmbedding.apply(ws.patches.base + b * n * config.fillFeatures, rows: n, precision: .fp32,
                                     into: ws.projected.base)
                 Kernels.gatedAdd(ws.stream.base + (b * tj + l) * d, ws.projected.base, rows: n, cols: d, gate: nil)
             }
+        }
+        for b in 0..<ws.batch {
+            ws.positions.storage.withUnsafeBufferPointer { pos in
+                Kernels.gatedAdd(ws.stream.base + (b * tj + l) * d, pos.baseAddress!, rows: n, cols: d, gate: nil)
+            }
+            conditioning.context.storage.withUnsafeBufferPointer { pc in
+                (ws.stream.base + b * tj * d).update(from: pc.baseAddress! + prompt(b) * l * d, count: l * d)
+            }
+            for r in 0..<l { ws.keyMask[b * tj + r] = conditioning.keyMask?[prompt(b) * l + r] ?? true }
         }
 
         for block in weights.blocks {

@@ -39,9 +39,11 @@ public struct MMDiTWeights: Sendable {
     public let fillEmbedding: LinearWeights?
     /// `Linear(Dt → D)`: the text stream's input.
     public let contextEmbedding: LinearWeights
-    /// The scalar embedders of t, t − s and β.
+    /// The scalar embedder of the time t.
     public let timeEmbedder: DenoiserWeights.ScalarEmbedder
+    /// The scalar embedder of the gap t − s.
     public let gapEmbedder: DenoiserWeights.ScalarEmbedder
+    /// The scalar embedder of the guidance input β.
     public let guidanceEmbedder: DenoiserWeights.ScalarEmbedder
     /// `Linear(Dt → D)` of the mean text state.
     public let textPool: LinearWeights

@@ -20,7 +20,7 @@ public final class MMDiTWorkspace {
     let attended: DenoiserWorkspace.Buffer, projected: DenoiserWorkspace.Buffer
     /// `[B·T, 3D]`: q, k, v of both streams in joint row order.
     let qkv: DenoiserWorkspace.Buffer
-    /// `[B·T, M·D]`: the MLP's hidden activations.
+    /// `[B·T, M·D]`: the MLP's hidden activations (at least `[L, 2D]`: the last block's text k, v).
     let hidden: DenoiserWorkspace.Buffer
     /// `[B·N, max(P, Pf)]`: patchified input, fill, output.
     let patches: DenoiserWorkspace.Buffer
@@ -52,7 +52,8 @@ public final class MMDiTWorkspace {
         attended = .init(count: n * d)
         projected = .init(count: n * d)
         qkv = .init(count: n * 3 * d)
-        hidden = .init(count: n * max(config.mlpRatio, config.textMLPRatio) * d)
+        // Also the last block's text keys and values, [L, 2D], before they go to their rows.
+        hidden = .init(count: max(n * max(config.mlpRatio, config.textMLPRatio) * d, textLength * 2 * d))
         patches = .init(count: batch * tokens * max(config.patchFeatures, config.fillFeatures))
         keyMask = [Bool](repeating: true, count: n)
         positions = PositionEmbedding.table(rows: rows, columns: columns, dim: d, grid: config.positionGrid)
