@@ -121,7 +121,7 @@ line("  norm + SiLU (every one the decoder runs)", measure(runs: options.runs) {
     var s: Float = 0
     for (i, x) in activations.enumerated() {
         let count = 2 * blocks[i] + (i == sizes.count - 1 ? 1 : 0)
-        for _ in 0..<count { s += Ops.silu(Ops.channelRMSNorm(x, weight: normWeights[i])).storage[0] }
+        for _ in 0..<count { s += Ops.channelRMSNormSiLU(x, weight: normWeights[i]).storage[0] }
     }
     return s
 })

@@ -27,6 +27,17 @@ extension Ops {
     ///   - eps: added to the mean square.
     /// - Returns: the same shape as `x`.
     public static func channelRMSNorm(_ x: Tensor, weight: Tensor? = nil, eps: Float = 1e-6) -> Tensor {
+        channelRMSNorm(x, weight: weight, eps: eps, thenSiLU: false)
+    }
+
+    /// `silu(channelRMSNorm(x, weight:, eps:))` in one pass over memory, equal to the two ops to
+    /// the bit (the same lane-wise arithmetic): the v2 autoencoder's norm–SiLU pairs, which at
+    /// full resolution are memory-bound. Twin: the composition of the two ops' naive twins.
+    public static func channelRMSNormSiLU(_ x: Tensor, weight: Tensor? = nil, eps: Float = 1e-6) -> Tensor {
+        channelRMSNorm(x, weight: weight, eps: eps, thenSiLU: true)
+    }
+
+    private static func channelRMSNorm(_ x: Tensor, weight: Tensor?, eps: Float, thenSiLU: Bool) -> Tensor {
         precondition(x.rank >= 2, "channelRMSNorm: input must be [B, C, ...], got \(x.shape)")
         let channels = x.shape[1]
         if let weight {
@@ -46,7 +57,7 @@ extension Ops {
                             let offset = image * channels * pixels + p0
                             ChannelNormKernel.run(
                                 src.value + offset, dst.base + offset, lanes: min(8, pixels - p0),
-                                channels: channels, stride: pixels, weight: w.value, eps: eps)
+                                channels: channels, stride: pixels, weight: w.value, eps: eps, thenSiLU: thenSiLU)
                         }
                     }
                     initialized = x.count
@@ -63,7 +74,7 @@ enum ChannelNormKernel {
 
     static func run(
         _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, lanes: Int, channels: Int, stride: Int,
-        weight: UnsafePointer<Float>?, eps: Float
+        weight: UnsafePointer<Float>?, eps: Float, thenSiLU: Bool
     ) {
         @inline(__always) func load(_ c: Int) -> V {
             let row = x + c * stride
@@ -77,6 +88,7 @@ enum ChannelNormKernel {
         for c in 0..<channels {
             var v = load(c) * inv
             if let weight { v = v * weight[c] }
+            if thenSiLU { v = SiLU()(v) }
             let row = y + c * stride
             if lanes == 8 {
                 UnsafeMutableRawPointer(row).storeBytes(of: v, as: V.self)

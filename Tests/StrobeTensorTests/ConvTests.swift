@@ -59,6 +59,20 @@ struct ConvTests {
         #expect(!direct([1, 8, 8, 8], 16, 1, padding: 0))
     }
 
+    @Test("the fused channel norm + SiLU equals the two ops to the bit, and their naive twins closely")
+    func channelNormSiLUFused() {
+        var rng = SplitMix64(seed: 91)
+        for shape in [[2, 5, 7, 3], [1, 16, 9, 8], [1, 3, 1, 1]] {
+            let x = rng.tensor(shape), w = rng.tensor([shape[1]])
+            for weight in [w, nil] as [Tensor?] {
+                let fused = Ops.channelRMSNormSiLU(x, weight: weight, eps: 1e-6)
+                #expect(fused == Ops.silu(Ops.channelRMSNorm(x, weight: weight, eps: 1e-6)), "\(shape)")
+                let naive = Naive.silu(Naive.channelRMSNorm(x, weight: weight, eps: 1e-6))
+                #expect(maxAbsDiff(fused, naive) <= 1e-5, "\(shape)")
+            }
+        }
+    }
+
     @Test("conv2d hand-computed: a 3×3 sum, zero padding, stride 2, bias")
     func convByHand() {
         let x = Tensor(shape: [1, 1, 3, 3], storage: (1...9).map(Float.init))

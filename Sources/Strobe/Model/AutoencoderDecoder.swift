@@ -40,7 +40,7 @@ public struct AutoencoderDecoder: Sendable {
             x = level.conv(x)                                                       // [B, c, 2·, 2·]
             for block in level.blocks { x = block(x, eps: eps) }                    // [B, c, 2·, 2·]
         }
-        x = weights.convOut(Ops.silu(Ops.channelRMSNorm(x, weight: weights.normOut, eps: eps)))  // [B, 3, H, W] in about [-1, 1]
+        x = weights.convOut(Ops.channelRMSNormSiLU(x, weight: weights.normOut, eps: eps))  // [B, 3, H, W] in about [-1, 1]
         return (x + 1) / 2                                                          // [B, 3, H, W] in about [0, 1]
     }
 }

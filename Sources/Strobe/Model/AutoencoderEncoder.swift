@@ -40,14 +40,14 @@ public struct AutoencoderEncoder: Sendable {
             x = level.down(x, stride: 2)                                            // [B, c, H/2ⁱ, W/2ⁱ]
             for block in level.blocks { x = block(x, eps: eps) }                    // [B, c, H/2ⁱ, W/2ⁱ]
         }
-        return weights.convOut(Ops.silu(Ops.channelRMSNorm(x, weight: weights.normOut, eps: eps)))  // [B, C, h, w]
+        return weights.convOut(Ops.channelRMSNormSiLU(x, weight: weights.normOut, eps: eps))  // [B, C, h, w]
     }
 }
 
 extension AutoencoderResBlockWeights {
     /// `x + conv2(SiLU(norm2(conv1(SiLU(norm1(x))))))`: `[B, c, H, W]` → the same.
     func callAsFunction(_ x: Tensor, eps: Float) -> Tensor {
-        let y = conv1(Ops.silu(Ops.channelRMSNorm(x, weight: norm1, eps: eps)))      // [B, c, H, W]
-        return x + conv2(Ops.silu(Ops.channelRMSNorm(y, weight: norm2, eps: eps)))  // [B, c, H, W]
+        let y = conv1(Ops.channelRMSNormSiLU(x, weight: norm1, eps: eps))      // [B, c, H, W]
+        return x + conv2(Ops.channelRMSNormSiLU(y, weight: norm2, eps: eps))  // [B, c, H, W]
     }
 }
