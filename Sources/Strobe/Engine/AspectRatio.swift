@@ -35,7 +35,8 @@ public struct ImageSize: Codable, Sendable, Equatable, Hashable, CustomStringCon
 ///
 /// These sizes are multiples of 16, so a model whose patch size divides 16 (1, 2, 4, 8, 16)
 /// uses them unchanged. For any other patch size `p`, each side is rounded to the nearest
-/// multiple of `p` (at least `p`); see ``size(patchSize:)``.
+/// multiple of `p` (at least `p`); a v2 model makes them twice as large on each side, in
+/// multiples of 32; see ``size(patchSize:scale:)``.
 public enum AspectRatio: String, Codable, Sendable, CaseIterable {
     case square = "1:1"
     case portrait3x4 = "3:4"

@@ -24,8 +24,8 @@ public struct GenerationConfig: Codable, Sendable, Equatable {
     /// only whitespace, or with a control character other than tab and line breaks, is refused
     /// (``StrobeEngine/checkPrompt(_:)``).
     public var prompt: String
-    /// The aspect ratio (default 1:1); its pixel size depends on the model's patch size
-    /// (``AspectRatio/size(patchSize:)``). Ignored when ``size`` is set.
+    /// The aspect ratio (default 1:1); its pixel size depends on the model
+    /// (``StrobeEngine/size(of:)``: about 256² for v1, 512² for v2). Ignored when ``size`` is set.
     public var aspectRatio: AspectRatio
     /// An explicit size in pixels instead of an aspect ratio; both sides must be positive
     /// multiples of the model's patch size, at most ``maxSide``.
