@@ -8,7 +8,7 @@ Strobe weights file, and reads such a file back (weights-format.md §5.2).
     python -m strobe_training.v2.export --random-dit --tokenizer TOKENIZER.model \
         --autoencoder checkpoints/v2-ae/ae-final.ckpt --output /tmp/v2-timing.safetensors
 
-The file holds the DiT checkpoint's EMA weights under their V2Model names (`text_encoder.…`,
+The file holds the DiT checkpoint's EMA weights (or, with `--weights model`, its raw ones) under their V2Model names (`text_encoder.…`,
 `denoiser.…`) and the autoencoder's EMA under `autoencoder.` + its state_dict names (its latent
 statistics included), with `strobe.architecture` = the V2ModelConfig's JSON plus the key
 `autoencoder` (AutoencoderConfig), the sampler defaults and the tokenizer. The latent statistics
@@ -105,6 +105,8 @@ def main() -> None:
     parser.add_argument("--output", required=True)
     parser.add_argument("--dtype", default="F16", choices=sorted(strobe_weights.DTYPE_SIZES))
     parser.add_argument("--guidance", type=float, default=2.0, help="the default guidance w of the file")
+    parser.add_argument("--weights", default="ema", choices=["ema", "model"],
+                        help="the checkpoint's EMA (default) or its raw weights (early in a run the EMA lags)")
     args = parser.parse_args()
     with open(args.tokenizer, "rb") as f:
         tokenizer_model = f.read()
@@ -121,8 +123,9 @@ def main() -> None:
     else:
         ck = torch.load(args.dit, weights_only=False, map_location="cpu")
         model = V2Model(V2ModelConfig.from_json(ck["config"])).eval()
-        model.load_state_dict(ck["ema"])
-        description = f"v2 {ck.get('stage', '?')} step {ck['state']['step']}, autoencoder step {ident['ae_step']}"
+        model.load_state_dict(ck[args.weights])
+        description = (f"v2 {ck.get('stage', '?')} step {ck['state']['step']} ({args.weights} weights), "
+                       f"autoencoder step {ident['ae_step']}")
     export(model, ae, tokenizer_model, args.output, dtype=args.dtype, guidance=args.guidance, description=description)
     print(f"wrote {args.output}")
 
