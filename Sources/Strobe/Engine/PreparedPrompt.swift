@@ -55,7 +55,7 @@ final class BatchDenoiser {
         case (.latent(let m), .joint(let conditioning)):
             workspace = nil
             latentWorkspace = m.denoiser.makeWorkspace(
-                batch: batch, height: shape[1], width: shape[2], textLength: conditioning.length)
+                batch: batch, height: shape[1], width: shape[2], textLength: conditioning.length, precision: precision)
         case (.latent, .cross):
             preconditionFailure("BatchDenoiser: a prompt prepared for another model")
         }

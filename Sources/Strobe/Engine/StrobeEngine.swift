@@ -162,9 +162,6 @@ public final class StrobeEngine: Sendable {
         guard GenerationConfig.countRange.contains(config.count) else { throw .invalidCount(config.count) }
         if let threads = config.threads, !GenerationConfig.threadRange.contains(threads) { throw .invalidThreads(threads) }
         if let reason = config.precision.unsupportedReason { throw .unsupportedPrecision(config.precision, reason: reason) }
-        if config.precision != .fp32, model.latent != nil {
-            throw .unsupportedPrecision(config.precision, reason: "v2 (strobe-mmdit) models run their products in fp32 only")
-        }
         try checkPrompt(config.prompt)
         let clock = ContinuousClock(), start = clock.now
         let ids = try tokenize(config.prompt)

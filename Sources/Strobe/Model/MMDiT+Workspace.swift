@@ -9,9 +9,14 @@ import StrobeTensor
 
 extension MMDiT {
     /// A workspace for calls on `batch` latents of `height × width` cells with a prompt of
-    /// `textLength` tokens (``JointTextConditioning/length``).
-    public func makeWorkspace(batch: Int, height: Int, width: Int, textLength: Int) -> MMDiTWorkspace {
-        MMDiTWorkspace(config: config, batch: batch, height: height, width: width, textLength: textLength)
+    /// `textLength` tokens (``JointTextConditioning/length``), whose matrix products run in
+    /// `precision` (bf16 needs `Precision.isSupported`).
+    public func makeWorkspace(
+        batch: Int, height: Int, width: Int, textLength: Int, precision: Precision = .fp32
+    ) -> MMDiTWorkspace {
+        precondition(precision.isSupported, "MMDiT: \(precision.rawValue) is not supported on this CPU")
+        return MMDiTWorkspace(
+            config: config, batch: batch, height: height, width: width, textLength: textLength, precision: precision)
     }
 
     /// The predicted clean latent ẑ.
@@ -77,7 +82,7 @@ extension MMDiT {
         // rows: the prepared context.
         z.storage.withUnsafeBufferPointer { pz in ws.patchLayout.patchify(pz.baseAddress!, into: ws.patches.base) }
         for b in 0..<ws.batch {
-            weights.patchEmbedding.apply(ws.patches.base + b * n * config.patchFeatures, rows: n, precision: .fp32,
+            weights.patchEmbedding.apply(ws.patches.base + b * n * config.patchFeatures, rows: n, precision: ws.precision,
                                          into: ws.stream.base + (b * tj + l) * d)
         }
         if let fill, let fillEmbedding = weights.fillEmbedding {
@@ -86,7 +91,7 @@ extension MMDiT {
                          "MMDiT: fill \(fill.shape) must be \(expectedFill)")
             fill.storage.withUnsafeBufferPointer { pf in ws.fillLayout.patchify(pf.baseAddress!, into: ws.patches.base) }
             for b in 0..<ws.batch {
-                fillEmbedding.apply(ws.patches.base + b * n * config.fillFeatures, rows: n, precision: .fp32,
+                fillEmbedding.apply(ws.patches.base + b * n * config.fillFeatures, rows: n, precision: ws.precision,
                                     into: ws.projected.base)
                 Kernels.gatedAdd(ws.stream.base + (b * tj + l) * d, ws.projected.base, rows: n, cols: d, gate: nil)
             }
@@ -109,7 +114,7 @@ extension MMDiT {
         for b in 0..<ws.batch {
             let row = (b * tj + l) * d
             modulate(ws.stream.base + row, into: ws.normed.base + row, rows: n, scale: mod[1], shift: mod[0], prompt: prompt(b))
-            weights.finalLinear.apply(ws.normed.base + row, rows: n, precision: .fp32,
+            weights.finalLinear.apply(ws.normed.base + row, rows: n, precision: ws.precision,
                                       into: ws.patches.base + b * n * config.patchFeatures)  // [N, P]
         }
         var out = Tensor(shape: z.shape)
@@ -131,17 +136,17 @@ extension MMDiT {
             modulate(ws.stream.base + textRow * d, into: ws.normed.base + textRow * d, rows: l,
                      scale: my[1], shift: my[0], prompt: prompt(b))
             if last {
-                text.projections.apply(ws.normed.base + textRow * d, rows: l, precision: .fp32, into: ws.hidden.base)  // [L, 2D]
+                text.projections.apply(ws.normed.base + textRow * d, rows: l, precision: ws.precision, into: ws.hidden.base)  // [L, 2D]
                 for r in 0..<l {
                     (ws.qkv.base + (textRow + r) * 3 * d + d).update(from: ws.hidden.base + r * 2 * d, count: 2 * d)
                 }
             } else {
-                text.projections.apply(ws.normed.base + textRow * d, rows: l, precision: .fp32,
+                text.projections.apply(ws.normed.base + textRow * d, rows: l, precision: ws.precision,
                                        into: ws.qkv.base + textRow * 3 * d)           // [L, 3D]
             }
             modulate(ws.stream.base + imageRow * d, into: ws.normed.base + imageRow * d, rows: n,
                      scale: mx[1], shift: mx[0], prompt: prompt(b))
-            block.image.projections.apply(ws.normed.base + imageRow * d, rows: n, precision: .fp32,
+            block.image.projections.apply(ws.normed.base + imageRow * d, rows: n, precision: ws.precision,
                                           into: ws.qkv.base + imageRow * 3 * d)       // [N, 3D]
             // Per-head RMSNorm on q and k; RoPE on the image rows only.
             let imageQKV = ws.qkv.base + imageRow * 3 * d, textQKV = ws.qkv.base + textRow * 3 * d
@@ -154,9 +159,10 @@ extension MMDiT {
 
             // Joint attention: all T rows' queries (only the image rows' in the last block).
             let firstQuery = last ? imageRow : textRow
-            let layout = AttentionLayout(
+            var layout = AttentionLayout(
                 batch: 1, lq: last ? n : tj, lk: tj, heads: heads, headDim: dh, valueDim: dh, qStride: 3 * d,
                 kStride: 3 * d, vStride: 3 * d, outStride: d, scale: 1 / Float(dh).squareRoot())
+            layout.precision = ws.precision
             let allKeys = ws.keyMask[(b * tj)..<((b + 1) * tj)].allSatisfy { $0 }
             ws.keyMask.withUnsafeBufferPointer { pm in
                 layout.run(q: ws.qkv.base + firstQuery * 3 * d, k: textQKV + d, v: textQKV + 2 * d,
@@ -180,12 +186,12 @@ extension MMDiT {
         ws: MMDiTWorkspace
     ) {
         let d = config.hiddenSize, x = ws.stream.base + first * d
-        stream.output!.apply(ws.attended.base + first * d, rows: count, precision: .fp32, into: ws.projected.base)
+        stream.output!.apply(ws.attended.base + first * d, rows: count, precision: ws.precision, into: ws.projected.base)
         m[2].withUnsafeBufferPointer { g in Kernels.gatedAdd(x, ws.projected.base, rows: count, cols: d, gate: g.baseAddress! + prompt * d) }
         modulate(x, into: ws.normed.base, rows: count, scale: m[4], shift: m[3], prompt: prompt)
-        stream.fc1!.apply(ws.normed.base, rows: count, precision: .fp32, into: ws.hidden.base)    // [count, M·D]
+        stream.fc1!.apply(ws.normed.base, rows: count, precision: ws.precision, into: ws.hidden.base)    // [count, M·D]
         Kernels.gelu(ws.hidden.base, count: count * ratio * d)
-        stream.fc2!.apply(ws.hidden.base, rows: count, precision: .fp32, into: ws.projected.base) // [count, D]
+        stream.fc2!.apply(ws.hidden.base, rows: count, precision: ws.precision, into: ws.projected.base) // [count, D]
         m[5].withUnsafeBufferPointer { g in Kernels.gatedAdd(x, ws.projected.base, rows: count, cols: d, gate: g.baseAddress! + prompt * d) }
     }
 

@@ -13,6 +13,8 @@ public final class MMDiTWorkspace {
     public let batch: Int, height: Int, width: Int, textLength: Int
     /// Image tokens per latent `N`, and joint rows per latent `T = L + N`.
     public let tokens: Int, joint: Int
+    /// The number format of the matrix products of calls in this workspace.
+    public let precision: Precision
 
     /// `[B·T, D]` each: the two streams (per latent, its text rows then its image rows), their
     /// normalised copy, the attention output and a projection.
@@ -35,7 +37,7 @@ public final class MMDiTWorkspace {
     /// Attention scores of one latent's heads.
     let scores: DenoiserWorkspace.Buffer
 
-    init(config: MMDiTConfig, batch: Int, height: Int, width: Int, textLength: Int) {
+    init(config: MMDiTConfig, batch: Int, height: Int, width: Int, textLength: Int, precision: Precision = .fp32) {
         let p = config.patchSize, d = config.hiddenSize
         precondition(batch >= 1 && textLength >= 1 && height >= p && width >= p && height % p == 0 && width % p == 0,
                      "MMDiTWorkspace: \(batch) latents of \(width)x\(height) (multiples of \(p)), \(textLength) text tokens")
@@ -43,6 +45,7 @@ public final class MMDiTWorkspace {
         self.height = height
         self.width = width
         self.textLength = textLength
+        self.precision = precision
         let rows = height / p, columns = width / p
         tokens = rows * columns
         joint = textLength + tokens
