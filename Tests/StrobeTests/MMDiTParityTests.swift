@@ -64,7 +64,7 @@ import Testing
             let problems = error.problems.joined(separator: "\n")
             #expect(problems.contains("latent_factor 8"))
             #expect(problems.contains("denoiser.latent_channels 8 is not autoencoder.latent_channels 4"))
-            #expect(problems.contains("denoiser.hidden_size / denoiser.num_heads = 25 must be a multiple of 4"))
+            #expect(problems.contains("denoiser.hidden_size / denoiser.num_heads = 50 / 2 = 25 must be a multiple of 4"))
         }
         #expect(throws: ArchitectureError.self) {
             try LatentArchitectureConfig(json: Self.model.config.json().replacingOccurrences(of: "\"fill\":true", with: "\"fill\":true,\"extra\":1"))

@@ -245,11 +245,23 @@ public struct DenoiserConfig: Codable, Sendable, Equatable {
                              ("depth", depth), ("num_heads", numHeads), ("mlp_ratio", mlpRatio)] where value < 1 {
             list.append("\(prefix)\(key) \(value) must be at least 1")
         }
+        return list + Self.transformerProblems(
+            prefix: prefix, hiddenSize: hiddenSize, numHeads: numHeads, frequencyEmbeddingSize: frequencyEmbeddingSize,
+            maxPeriod: maxPeriod, ropeTheta: ropeTheta, positionGrid: positionGrid, normEpsilon: normEpsilon, tMin: tMin)
+    }
+
+    /// The invariants v1's DiT and v2's MMDiT share: heads that split the width into sizes
+    /// 2-D RoPE can rotate, an even sinusoid size, positive scalars, t_min in (0, 1].
+    static func transformerProblems(
+        prefix: String, hiddenSize: Int, numHeads: Int, frequencyEmbeddingSize: Int, maxPeriod: Double,
+        ropeTheta: Double, positionGrid: Double, normEpsilon: Double, tMin: Double
+    ) -> [String] {
+        var list: [String] = []
         if hiddenSize >= 1 && numHeads >= 1 {
             if hiddenSize % numHeads != 0 {
                 list.append("\(prefix)hidden_size \(hiddenSize) is not divisible by \(prefix)num_heads \(numHeads)")
-            } else if headDim % 4 != 0 {
-                list.append("head size \(prefix)hidden_size / \(prefix)num_heads = \(hiddenSize) / \(numHeads) = \(headDim) "
+            } else if (hiddenSize / numHeads) % 4 != 0 {
+                list.append("head size \(prefix)hidden_size / \(prefix)num_heads = \(hiddenSize) / \(numHeads) = \(hiddenSize / numHeads) "
                     + "must be a multiple of 4 (2-D RoPE rotates pairs within each half of a head; "
                     + "this also makes hidden_size a multiple of 4, as the 2-D sincos positions need)")
             }

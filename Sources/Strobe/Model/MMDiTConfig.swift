@@ -107,24 +107,9 @@ public struct MMDiTConfig: Codable, Sendable, Equatable {
                              ("text_mlp_ratio", textMLPRatio)] where value < 1 {
             list.append("\(prefix)\(key) \(value) must be at least 1")
         }
-        if hiddenSize >= 1 && numHeads >= 1 {
-            if hiddenSize % numHeads != 0 {
-                list.append("\(prefix)hidden_size \(hiddenSize) is not divisible by \(prefix)num_heads \(numHeads)")
-            } else if headDim % 4 != 0 {
-                list.append("head size \(prefix)hidden_size / \(prefix)num_heads = \(headDim) must be a multiple of 4 "
-                    + "(2-D RoPE rotates pairs within each half of a head)")
-            }
-        }
-        if frequencyEmbeddingSize < 2 || frequencyEmbeddingSize % 2 != 0 {
-            list.append("\(prefix)frequency_embedding_size \(frequencyEmbeddingSize) must be even and at least 2")
-        }
-        for (key, value) in [("max_period", maxPeriod), ("rope_theta", ropeTheta), ("position_grid", positionGrid),
-                             ("norm_epsilon", normEpsilon)]
-        where !(value > 0 && value.isFinite) {
-            list.append("\(prefix)\(key) \(value) must be positive")
-        }
-        if !(tMin > 0 && tMin <= 1) { list.append("\(prefix)t_min \(tMin) must be in (0, 1]") }
-        return list
+        return list + DenoiserConfig.transformerProblems(
+            prefix: prefix, hiddenSize: hiddenSize, numHeads: numHeads, frequencyEmbeddingSize: frequencyEmbeddingSize,
+            maxPeriod: maxPeriod, ropeTheta: ropeTheta, positionGrid: positionGrid, normEpsilon: normEpsilon, tMin: tMin)
     }
 }
 
