@@ -32,7 +32,7 @@ extension MMDiT {
     /// - Returns: ẑ shaped as `z`.
     ///
     /// Makes a workspace for this call; a sampling loop should make one
-    /// (``makeWorkspace(batch:height:width:textLength:)``) and pass it to every call instead.
+    /// (``makeWorkspace(batch:height:width:textLength:precision:)``) and pass it to every call instead.
     public func xHat(
         z: Tensor, t: Float, gap: Float, beta: Float, conditioning: JointTextConditioning, fill: Tensor? = nil
     ) -> Tensor {

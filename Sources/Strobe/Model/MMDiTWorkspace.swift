@@ -6,7 +6,7 @@ import StrobeTensor
 //   D   width                  M   the wider of the two MLP ratios   P, Pf  patch and fill features
 
 /// Buffers and tables for MMDiT calls on `B` latents of `h × w` with a prompt of `L` tokens,
-/// planned once per sampling loop and reused by every step (``MMDiT/makeWorkspace(batch:height:width:textLength:)``).
+/// planned once per sampling loop and reused by every step (``MMDiT/makeWorkspace(batch:height:width:textLength:precision:)``).
 /// Not `Sendable`: it belongs to one sampling loop.
 public final class MMDiTWorkspace {
     /// Latents per call `B`, latent height and width, text tokens `L`.
