@@ -102,6 +102,7 @@ class LoadedModel:
     tokenizer: object           # sentencepiece.SentencePieceProcessor
     guidance: float
     info: dict
+    guidance_until: float | None = None     # the cfg sampler's guidance interval (sampling.sample)
 
     scale = 1
 
@@ -132,6 +133,7 @@ class LoadedV2Model:
     tokenizer: object
     guidance: float
     info: dict
+    guidance_until: float | None = None     # the cfg sampler's guidance interval (sampling.sample)
     scale = 2
 
     @property
@@ -248,14 +250,16 @@ def sample_items(lm: LoadedModel | LoadedV2Model, items: list[EvalItem], mode: s
                  log=None) -> dict[int, np.ndarray]:
     """Images for `items` (index → uint8 [H, W, 3]) with one sampler of `strobe_reference.sampling`,
     from `lm.noise` to `lm.pixels`. mode "cfg" runs the two-pass teacher sampler with the empty
-    prompt as the unconditional input."""
+    prompt as the unconditional input, at w = `lm.guidance`, guided only at t ≤ `lm.guidance_until`
+    when that is set."""
     model, out = lm.model, {}
     start = time.time()
     for chunk in batches(items, batch):
         text, mask = encode_prompts(model, lm.tokenizer, [it.prompt for it in chunk])
         uncond = encode_prompts(model, lm.tokenizer, [""] * len(chunk)) if mode == "cfg" else None
         noise = torch.stack([lm.noise(it.noise_seed, it.width, it.height) for it in chunk])
-        x0 = sample(model, text, mask, noise, steps, lm.guidance, mode=mode, uncond=uncond)
+        x0 = sample(model, text, mask, noise, steps, lm.guidance, mode=mode, uncond=uncond,
+                    guidance_until=lm.guidance_until if mode == "cfg" else None)
         pixels = lm.pixels(x0)
         for it, img in zip(chunk, pixels):
             out[it.index] = (img.permute(1, 2, 0) * 255).round().clamp(0, 255).to(torch.uint8).numpy()

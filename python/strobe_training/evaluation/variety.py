@@ -140,8 +140,10 @@ def ratios(prompts: list[VarietyPrompt], model: list[float], renders: list[float
 def measure_variety(lm: ImageModel, modes: dict[str, tuple[str, int]], prompts: list[VarietyPrompt],
                     seeds=VARIETY_SEEDS, size=VARIETY_SIZE, samples: int = RENDER_SAMPLES, batch: int = 8,
                     log=None) -> dict:
-    """The variety of `lm` under each mode (name → (sampler, steps)) against the reference renders:
-    {"results": {mode: {"long", "short", "all"} ratios}, "meta": details for meta.variety}."""
+    """The variety of `lm` under each mode (name → (sampler, steps), or (sampler, steps, model) to
+    sample that mode with another `ImageModel` of the same size, e.g. `lm` at another guidance)
+    against the reference renders: {"results": {mode: {"long", "short", "all"} ratios}, "meta":
+    details for meta.variety}."""
     items = variety_items(prompts, seeds, size)
     refs: dict[tuple[int, int], dict[str, list[float]]] = {}    # image size → policy → per prompt
 
@@ -155,9 +157,9 @@ def measure_variety(lm: ImageModel, modes: dict[str, tuple[str, int]], prompts: 
         return refs[(w, h)]
 
     results, per_mode, per_prompt = {}, {}, [dict() for _ in prompts]
-    for name, (mode, steps) in modes.items():
+    for name, (mode, steps, *model) in modes.items():
         t = time.time()
-        images = lm.generate(items, mode, steps, batch, log)
+        images = (model[0] if model else lm).generate(items, mode, steps, batch, log)
         seconds = time.time() - t
         h, w = images[items[0].index].shape[:2]
         ref = reference(w, h)
