@@ -71,24 +71,10 @@ public struct MMDiT: Sendable {
             precondition(text.rank == 2 && text.shape[1] == textWidth && text.shape[0] >= 1,
                          "MMDiT.prepare: text must be [L ≥ 1, \(textWidth)], got \(text.shape)")
         }
-        let batch = texts.count, length = texts.map { $0.shape[0] }.max()!, dt = textWidth
-        var storage = [Float](repeating: 0, count: batch * length * dt)
-        var mask = [Bool](repeating: false, count: batch * length)
-        var pooledText = [Float](repeating: 0, count: batch * dt)
-        for (b, text) in texts.enumerated() {
-            let count = text.shape[0]
-            storage.replaceSubrange((b * length * dt)..<((b * length + count) * dt), with: text.storage)
-            for l in 0..<count { mask[b * length + l] = true }
-            for j in 0..<dt {                                                       // sum, then divide
-                var sum: Float = 0
-                for l in 0..<count { sum += text.storage[l * dt + j] }
-                pooledText[b * dt + j] = sum / Float(count)
-            }
-        }
-        let text = Tensor(shape: [batch, length, dt], storage: storage)             // [Bc, L, Dt]
+        let (text, meanText, mask) = PaddedTexts.make(texts, width: textWidth)     // [Bc, L, Dt], [Bc, Dt]
         return JointTextConditioning(
-            batch: batch, length: length,
-            pooled: weights.textPool(Tensor(shape: [batch, dt], storage: pooledText)),  // [Bc, D]
+            batch: texts.count, length: text.shape[1],
+            pooled: weights.textPool(meanText),                                      // [Bc, D]
             context: weights.contextEmbedding(text),                                 // [Bc, L, D]
             keyMask: mask.allSatisfy { $0 } ? nil : mask)
     }

@@ -37,25 +37,10 @@ extension Denoiser {
                 text.rank == 2 && text.shape[1] == textWidth && text.shape[0] >= 1,
                 "Denoiser.prepare: text must be [L ≥ 1, \(textWidth)], got \(text.shape)")
         }
-        let batch = texts.count, length = texts.map { $0.shape[0] }.max()!
         let heads = config.numHeads, eps = Float(config.normEpsilon)
-        var storage = [Float](repeating: 0, count: batch * length * textWidth)
-        var mask = [Bool](repeating: false, count: batch * length)
-        var pooledText = [Float](repeating: 0, count: batch * textWidth)
-        for (b, text) in texts.enumerated() {
-            let count = text.shape[0]
-            storage.replaceSubrange(
-                (b * length * textWidth)..<((b * length + count) * textWidth), with: text.storage)
-            for l in 0..<count { mask[b * length + l] = true }
-            // Mean over the prompt's own tokens (sum, then divide, as the reference).
-            for j in 0..<textWidth {
-                var sum: Float = 0
-                for l in 0..<count { sum += text.storage[l * textWidth + j] }
-                pooledText[b * textWidth + j] = sum / Float(count)
-            }
-        }
-        let text = Tensor(shape: [batch, length, textWidth], storage: storage)     // [Bc, L, Dt]
-        let pooled = weights.textPool(Tensor(shape: [batch, textWidth], storage: pooledText))  // [Bc, D]
+        let (text, meanText, mask) = PaddedTexts.make(texts, width: textWidth)     // [Bc, L, Dt], [Bc, Dt]
+        let batch = texts.count, length = text.shape[1]
+        let pooled = weights.textPool(meanText)                                    // [Bc, D]
         var keys: [Tensor] = [], values: [Tensor] = []
         for block in weights.blocks {
             let kv = Ops.split(block.cross.keyValue(text), parts: 2, axis: -1)    // 2 × [Bc, L, D]
@@ -65,5 +50,28 @@ extension Denoiser {
         return TextConditioning(
             batch: batch, length: length, pooled: pooled, keys: keys, values: values,
             keyMask: mask.allSatisfy { $0 } ? nil : mask)
+    }
+}
+
+/// Prompts' text states `[Lᵢ, Dt]` padded to one batch, as both denoiser families prepare them.
+enum PaddedTexts {
+    /// (`[Bc, L, Dt]` padded with zeros, each prompt's mean over its own tokens `[Bc, Dt]` (sum,
+    /// then divide, as the reference), `[Bc·L]` key mask, `false` for padding).
+    static func make(_ texts: [Tensor], width: Int) -> (text: Tensor, mean: Tensor, mask: [Bool]) {
+        let batch = texts.count, length = texts.map { $0.shape[0] }.max()!
+        var storage = [Float](repeating: 0, count: batch * length * width)
+        var mask = [Bool](repeating: false, count: batch * length)
+        var mean = [Float](repeating: 0, count: batch * width)
+        for (b, text) in texts.enumerated() {
+            let count = text.shape[0]
+            storage.replaceSubrange((b * length * width)..<((b * length + count) * width), with: text.storage)
+            for l in 0..<count { mask[b * length + l] = true }
+            for j in 0..<width {
+                var sum: Float = 0
+                for l in 0..<count { sum += text.storage[l * width + j] }
+                mean[b * width + j] = sum / Float(count)
+            }
+        }
+        return (Tensor(shape: [batch, length, width], storage: storage), Tensor(shape: [batch, width], storage: mean), mask)
     }
 }
