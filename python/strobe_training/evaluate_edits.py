@@ -21,7 +21,8 @@ caption of it):
   neighbours elsewhere in the new area), beside the same ratio across the model's own token
   borders in the new area (v1: 16-pixel patches; v2: 32-pixel latent patches, and 16-pixel latent
   cells); the time of day and terrain read on the new area alone
-  (its strips side by side); FD of the reframed images against renders of the same scenes at the
+  (its strips side by side), and on the same strips of renders of the scenes at the canvas size
+  (the measure's ceiling); FD of the reframed images against renders of the same scenes at the
   canvas size, over the FD of text to image at that size against the same renders.
 """
 from __future__ import annotations
@@ -188,7 +189,7 @@ def main() -> None:
         for ratio in REFRAMES:
             w, h = canvas_size(ratio, side, multiple)
             ox, oy = (w - side) // 2, (h - side) // 2
-            outs, wholes, gens, renders, unchanged, seams = [], [], [], [], True, []
+            outs, wholes, gens, renders, render_strips, unchanged, seams = [], [], [], [], [], True, []
             patch_seams: dict[int, list[float]] = {g: [] for g in grids}
             for i in range(len(scenes)):
                 out = strobe("reframe", f"in{i}.png", captions[i], "--aspect-ratio", ratio, "-s", str(i))
@@ -221,7 +222,13 @@ def main() -> None:
                 outs.append(np.concatenate(strips, axis=1 if ox else 0))
                 gens.append(strobe("generate", captions[i], "--size", f"{w}x{h}", "-s", str(i)))
                 renders.append(to_uint8(render(scenes[i], w, h, args.seed + 10_000 + i)))
+                # The same strips of a render of the scene at the canvas size: what the classifier
+                # reads from such strips when they are right (the measure's ceiling).
+                whole = renders[-1]
+                render_strips.append(np.concatenate([whole[:, :ox], whole[:, ox + side:]] if ox else [whole[:oy], whole[oy + side:]],
+                                                    axis=1 if ox else 0))
             pred_new, _ = read(outs)
+            pred_strips, _ = read(render_strips)
             _, f_ref = read(wholes)
             _, f_gen = read(gens)
             _, f_ren = read(renders)
@@ -233,6 +240,8 @@ def main() -> None:
                 **({f"seam_ratio_in_new_area_at_{g}px": round(float(np.mean(patch_seams[g])), 3) for g in grids[1:]}),
                 "new_area_time_of_day": round(float((pred_new[:, TIME] == labels[:, TIME]).double().mean()), 4),
                 "new_area_terrain": round(float((pred_new[:, TERRAIN] == labels[:, TERRAIN]).double().mean()), 4),
+                "renders_same_strips_time_of_day": round(float((pred_strips[:, TIME] == labels[:, TIME]).double().mean()), 4),
+                "renders_same_strips_terrain": round(float((pred_strips[:, TERRAIN] == labels[:, TERRAIN]).double().mean()), 4),
                 "fd_reframe": round(float(fd_reframe), 1), "fd_generate_same_size": round(float(fd_generate), 1),
                 "fd_ratio": round(float(fd_reframe / fd_generate), 3)}
         results["reframe"] = reframe

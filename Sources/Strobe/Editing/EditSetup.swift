@@ -41,10 +41,12 @@ public struct EditSetup: Sendable {
         return x
     }
 
-    /// After the step that landed on time `s`: the known region put back at its noise level,
-    /// `x ← b·x + (1 − b)·((1 − s)·known + s·noise)`.
+    /// After the step that landed on time `s` > 0: the known region put back at its noise level,
+    /// `x ← b·x + (1 − b)·((1 − s)·known + s·noise)`. The last step's output (`s` = 0) is left
+    /// whole: it is the model's picture of the whole canvas, and ``composite(_:)`` puts the known
+    /// pixels back and blends the drawn ones into them.
     func constrain(_ x: Tensor, noise: Tensor, s: Float) -> Tensor {
-        guard let blend else { return x }
+        guard let blend, s > 0 else { return x }
         let plane = blend.count
         var out = x
         let perImage = known.count
@@ -57,14 +59,20 @@ public struct EditSetup: Sendable {
         return out
     }
 
-    /// The final image: `keep·generated + (1 − keep)·known`, exact where `keep` is 0.
+    /// The final image: `keep·(generated + D) + (1 − keep)·known`, exact where `keep` is 0. `D` is
+    /// the seamless-blending correction (``SeamBlend``) over the pixels the sampler drew
+    /// (`keep > 0`): it removes the step where they meet the known ones and keeps their gradients.
     func composite(_ generated: RGBImage) -> RGBImage {
         guard let keep else { return generated }
         let plane = keep.count
+        let correction = SeamBlend.correction(
+            known: knownPixels.pixels, generated: generated.pixels, region: keep.map { $0 > 0 },
+            width: generated.width, height: generated.height)                                   // [3, H, W]
         var pixels = generated.pixels
         for i in 0..<pixels.count {
             let w = keep[i % plane]
-            pixels[i] = w == 0 ? knownPixels.pixels[i] : w * generated.pixels[i] + (1 - w) * knownPixels.pixels[i]
+            let drawn = min(1, max(0, generated.pixels[i] + correction[i]))
+            pixels[i] = w == 0 ? knownPixels.pixels[i] : w * drawn + (1 - w) * knownPixels.pixels[i]
         }
         return try! RGBImage(width: generated.width, height: generated.height, pixels: pixels)
     }

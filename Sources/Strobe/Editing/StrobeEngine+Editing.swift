@@ -129,9 +129,10 @@ extension StrobeEngine {
     /// the input's nearest aspect ratio; the input is scaled to cover that size and centre-cropped
     /// (stb_image_resize). A reframe keeps the original at its own size (fitted as above when
     /// the model cannot take that size) on a canvas of the target ratio that contains it.
-    /// Inpainting and reframing blend the known region back after every step (the mask feathered
-    /// inwards) and composite it at the end, so outside the mask the output equals the (fitted)
-    /// input exactly. The images' metadata records the operation, the input's SHA-256 and the
+    /// Inpainting and reframing blend the known region back after every step but the last (the
+    /// mask feathered inwards) and composite it at the end with seamless (Poisson) blending: outside
+    /// the mask the output equals the (fitted) input exactly, and the drawn pixels meet it without
+    /// a step. The images' metadata records the operation, the input's SHA-256 and the
     /// settings.
     public func edit(_ request: EditRequest, progress: ProgressHandler? = nil) async throws(PipelineError) -> GenerationResult {
         try await generate(plan(request), progress: progress)
