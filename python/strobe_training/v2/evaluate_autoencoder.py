@@ -1,6 +1,6 @@
 """Measures a v2 autoencoder checkpoint on held-out renders: PSNR and seam ratios.
 
-    python -m strobe_training.v2.evaluate_autoencoder checkpoints/v2-ae/ae.ckpt [--images 24] [--json out.json]
+    python -m strobe_training.v2.evaluate_autoencoder TRAINING_DIR/v2-ae/ae.ckpt [--images 24] [--json out.json]
 
 Scenes come from the held-out stream of `data.heldout_renders` (never in the training cache),
 rendered at 512² and, one per ratio, at the nine v2 sizes. Reconstructions are quantised to uint8

@@ -1,12 +1,14 @@
 """Exports a v2 model (`strobe-mmdit`: text encoder, latent MMDiT and the autoencoder) to one
 Strobe weights file, and reads such a file back (weights-format.md §5.2).
 
-    python -m strobe_training.v2.export --dit checkpoints/v2-dit/tvm.ckpt \
-        --tokenizer checkpoints/v2-dit/tokenizer.model --autoencoder checkpoints/v2-ae/ae-final.ckpt \
+    python -m strobe_training.v2.export --dit TRAINING_DIR/v2-dit/tvm.ckpt \
+        --tokenizer TRAINING_DIR/v2-dit/tokenizer.model --autoencoder TRAINING_DIR/v2-ae/ae-final.ckpt \
         --output Models/strobe-scenes-v2.safetensors [--dtype F16] [--guidance 1.5]
 
     python -m strobe_training.v2.export --random-dit --tokenizer TOKENIZER.model \
-        --autoencoder checkpoints/v2-ae/ae-final.ckpt --output /tmp/v2-timing.safetensors
+        --autoencoder TRAINING_DIR/v2-ae/ae-final.ckpt --output /tmp/v2-timing.safetensors
+
+(TRAINING_DIR: the training state folder, `paths.py`.)
 
 The file holds the DiT checkpoint's EMA weights (or, with `--weights model`, its raw ones) under their V2Model names (`text_encoder.…`,
 `denoiser.…`) and the autoencoder's EMA under `autoencoder.` + its state_dict names (its latent

@@ -1,7 +1,9 @@
 """Latents for the v2 DiT: renders encoded once with the autoencoder's EMA encoder, normalised
 with its stored statistics, kept on disk in chunks (docs/training-v2.md, stage 2).
 
-    python -m strobe_training.v2.latents --ae checkpoints/v2-ae/ae.ckpt --out data/v2-latents --images 20000
+    python -m strobe_training.v2.latents [--ae v2-ae/ae.ckpt] [--out v2-latents] --images 20000
+
+(paths relative to the training state folder, `paths.py`, are the defaults)
 
 Images come from the render cache's stream (`data.image_spec(seed, i)`: scene, v2 size and render
 seed of image i, so the first 3,000 are the autoencoder's own training images, and the rest new
@@ -40,6 +42,7 @@ from strobe_training.scenes import Scene, SceneObject, is_heldout, render_with_m
 
 from .autoencoder import Autoencoder, AutoencoderConfig
 from .data import image_spec, to_uint8
+from .paths import training_dir
 
 MIRROR_POSITION = {"left": "right", "right": "left", "centre": "centre"}
 
@@ -215,8 +218,8 @@ class LatentSet:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--ae", default="checkpoints/v2-ae/ae.ckpt", help="train_autoencoder checkpoint (its EMA is used)")
-    p.add_argument("--out", default="data/v2-latents")
+    p.add_argument("--ae", default=training_dir("v2-ae", "ae.ckpt"), help="train_autoencoder checkpoint (its EMA is used)")
+    p.add_argument("--out", default=training_dir("v2-latents"))
     p.add_argument("--images", type=int, default=20000, help="renders of the stream to encode (images 0 … N−1)")
     p.add_argument("--chunk", type=int, default=256, help="renders per chunk file")
     p.add_argument("--seed", type=int, default=0, help="the stream's seed (the render cache's: 0)")

@@ -1,6 +1,8 @@
 """Trains the v2 autoencoder (`autoencoder.py`) on random crops of cached renders, resumably.
 
-    python -m strobe_training.v2.train_autoencoder --workdir checkpoints/v2-ae --data data/v2-ae [--hours 12]
+    python -m strobe_training.v2.train_autoencoder [--workdir DIR] [--data DIR] [--hours 12]
+
+The folders default to v2-ae and v2-ae-renders in the training state folder (`paths.py`).
 
 Every run resumes from WORKDIR/ae.ckpt when it exists (model, EMA, optimizer, step, seconds
 trained, data position), so the same command starts and continues a training; --hours counts the
@@ -36,6 +38,7 @@ import torch.nn.functional as F
 from .autoencoder import Autoencoder, AutoencoderConfig, parameter_count
 from .data import RenderCache, heldout_renders
 from .metrics import psnr, seam_summary
+from .paths import training_dir
 
 
 def weighted_l1(a: torch.Tensor, b: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
@@ -224,8 +227,8 @@ def train(args) -> dict:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--workdir", default="checkpoints/v2-ae")
-    p.add_argument("--data", default="data/v2-ae", help="render cache folder")
+    p.add_argument("--workdir", default=training_dir("v2-ae"))
+    p.add_argument("--data", default=training_dir("v2-ae-renders"), help="render cache folder")
     p.add_argument("--hours", type=float, default=12.0, help="training time of all runs together")
     p.add_argument("--max-steps", type=int, default=0, help="stop at this step (0: no limit)")
     p.add_argument("--batch", type=int, default=8)

@@ -1,7 +1,9 @@
 """Trains the v2 latent DiT (`dit.py`) on encoded renders (`latents.py`), resumably.
 
-    python -m strobe_training.v2.train_dit --workdir checkpoints/v2-dit --latents data/v2-latents \
+    python -m strobe_training.v2.train_dit [--workdir DIR] [--latents DIR] \
         [--teacher-hours 6] [--tvm-hours 4] [--device cuda --batch 64]
+
+The folders default to v2-dit and v2-latents in the training state folder (`paths.py`).
 
 Stages, each in its own checkpoint (WORKDIR/teacher.ckpt, tvm.ckpt), each resumed when its
 checkpoint exists; the same command starts and continues a training:
@@ -46,6 +48,7 @@ from strobe_training.scenes import caption, sample_scene
 
 from .dit import MMDiTConfig, V2Model, V2ModelConfig, flops_per_call, parameter_counts
 from .latents import LatentSet
+from .paths import training_dir
 
 STAGES = ("teacher", "tvm")
 
@@ -486,8 +489,8 @@ def train(args) -> dict:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--workdir", default="checkpoints/v2-dit")
-    p.add_argument("--latents", default="data/v2-latents")
+    p.add_argument("--workdir", default=training_dir("v2-dit"))
+    p.add_argument("--latents", default=training_dir("v2-latents"))
     p.add_argument("--max-chunks", type=int, default=None, help="read only the first N latent chunks")
     p.add_argument("--stages", default="teacher,tvm")
     p.add_argument("--teacher-hours", type=float, default=6.0)
