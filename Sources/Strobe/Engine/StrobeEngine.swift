@@ -274,7 +274,7 @@ public final class StrobeEngine: Sendable {
                     var pictures: [RGBImage] = []
                     for part in Ops.split(estimate, parts: batch.count, axis: 0) {
                         let decoded = try decoder.decode(part.reshaped(shape))
-                        pictures.append(plan.edit?.composite(decoded) ?? decoded)
+                        pictures.append(plan.edit?.composite(decoded, seamless: false) ?? decoded)
                     }
                     preview(GenerationPreview(step: index + 1, steps: plan.steps, images: batch, pictures: pictures))
                 }
