@@ -62,17 +62,17 @@ import Testing
     }
 
     @Test func aRegionThatTouchesNothingKnownIsLeftAlone() {
+        // On a connected canvas only Ω = the whole canvas touches no known pixel (a mask of
+        // everything): it gets no correction. Any smaller Ω is reachable whole.
         let (w, h) = (12, 10)
         let everything = [Bool](repeating: true, count: w * h)
         let d = SeamBlend.correction(known: Self.noise(3 * w * h, seed: 4), generated: Self.noise(3 * w * h, seed: 5),
                                      region: everything, width: w, height: h)
         #expect(d.allSatisfy { $0 == 0 })
-        // Two parts: one beside a known pixel, one walled off by the canvas edge and known-free.
-        var region = [Bool](repeating: false, count: w * h)
-        for x in 0..<4 { for y in 0..<h { region[y * w + x] = true } }
-        let reach = SeamBlend.reachable(region, width: w, height: h)
-        #expect(reach == region)
         #expect(SeamBlend.reachable(everything, width: w, height: h).allSatisfy { !$0 })
+        var strip = [Bool](repeating: false, count: w * h)
+        for x in 0..<4 { for y in 0..<h { strip[y * w + x] = true } }
+        #expect(SeamBlend.reachable(strip, width: w, height: h) == strip)
     }
 
     @Test func theCompositeKeepsKnownPixelsAndTheGeneratedStepAtTheBorderGoes() throws {
@@ -106,5 +106,28 @@ import Testing
         func amplitude(_ x: Int) -> Float { abs(d[10 * w + x] - d[11 * w + x]) }
         #expect(amplitude(24) > 0.05)
         #expect(amplitude(28) < 0.01)
+    }
+
+    @Test func aSoftMaskMixesTheBlendedPixelsWithTheKnownOnes() throws {
+        // keep = ½ over the new area: the output is ½·(generated + D) + ½·known, and with the
+        // sampler 0.3 too bright there, D takes the 0.3 back: the known image.
+        let (w, h) = (48, 16)
+        let known = try RGBImage(width: w, height: h, pixels: (0..<3 * w * h).map { Float($0 % w) / Float(2 * w) })
+        let keep = (0..<w * h).map { Float($0 % w >= 30 ? 0.5 : 0) }
+        let setup = EditSetup(
+            operation: "inpaint", knownPixels: known, mask: keep, startTime: 1, inputSHA256: "", settings: [:],
+            promptSource: "none", space: PixelDecoder(channels: 3), fill: false, featherRadius: 0)
+        let generated = try RGBImage(width: w, height: h, pixels: known.pixels.enumerated().map {
+            $0.element + (keep[$0.offset % (w * h)] > 0 ? 0.3 : 0)
+        })
+        let out = setup.composite(generated)
+        let plain = setup.composite(generated, seamless: false)
+        for i in 0..<3 * w * h {
+            if keep[i % (w * h)] == 0 { #expect(out.pixels[i] == known.pixels[i]) }
+            else {
+                #expect(abs(out.pixels[i] - known.pixels[i]) < Self.level)
+                #expect(abs(plain.pixels[i] - (known.pixels[i] + 0.15)) < 1e-5)
+            }
+        }
     }
 }

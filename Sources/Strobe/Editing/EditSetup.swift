@@ -14,8 +14,8 @@ public struct EditSetup: Sendable {
     /// The known image's pixels (the fitted input, or the reframe canvas with the original placed).
     let knownPixels: RGBImage
     /// Per cell of the state `[h·w]`, how much the sampler's state replaces the known one after
-    /// each step (the mask feathered inwards, averaged over each cell); nil: everywhere (a
-    /// modification).
+    /// each step but the last (the mask feathered inwards, averaged over each cell); nil:
+    /// everywhere (a modification).
     let blend: [Float]?
     /// The fill input of a model that has one, `[C + 1, h, w]`: the known state where a cell is
     /// wholly outside the mask, then that keep map (1 where the content is given); nil for a

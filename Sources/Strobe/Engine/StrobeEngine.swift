@@ -274,7 +274,8 @@ public final class StrobeEngine: Sendable {
                     var pictures: [RGBImage] = []
                     for part in Ops.split(estimate, parts: batch.count, axis: 0) {
                         let decoded = try decoder.decode(part.reshaped(shape))
-                        pictures.append(plan.edit?.composite(decoded, seamless: false) ?? decoded)
+                        // Seamless blending only for the last step's picture (the final image).
+                        pictures.append(plan.edit?.composite(decoded, seamless: index + 1 == plan.steps) ?? decoded)
                     }
                     preview(GenerationPreview(step: index + 1, steps: plan.steps, images: batch, pictures: pictures))
                 }

@@ -2,7 +2,7 @@
 cached on disk as they are first needed, and random crops of them.
 
     sizes = V2_SIZES["16:9"]                     # (672, 384)
-    cache = RenderCache("data/v2-ae", count=3000, seed=0)
+    cache = RenderCache(training_dir("v2-ae-renders"), count=3000, seed=0)
     cache.grow(2)                                # render up to 2 missing images
     x, w = cache.crops(rng, batch=8, size=256)   # [B, 3, S, S] in [0, 1], pixel weights [B, 1, S, S]
     x = heldout_renders(6, 512, 512, seed=0)     # [N, 3, 512, 512], scenes the cache never draws

@@ -170,7 +170,7 @@ def build(args) -> None:
 class LatentSet:
     """Every chunk of a latents folder in memory, grouped by size.
 
-        data = LatentSet("data/v2-latents")
+        data = LatentSet(training_dir("v2-latents"))
         z, objects, bodies, scenes = data.batch(rng, 8)   # one size a batch
           z [B, 16, h, w] float32; objects, bodies [B, 1, h, w] float32 shares in [0, 1]; scenes: list of Scene
     """
