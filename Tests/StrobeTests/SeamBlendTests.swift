@@ -75,19 +75,26 @@ import Testing
         #expect(SeamBlend.reachable(strip, width: w, height: h) == strip)
     }
 
-    @Test func theCompositeKeepsKnownPixelsAndTheGeneratedStepAtTheBorderGoes() throws {
-        // A reframe-shaped edit whose sampler drew the new area 0.3 too bright, with a step at the
-        // border: the composite equals the input outside the new area and continues its ramp
-        // inside it.
-        let (w, h) = (64, 32)
+    /// An edit of a horizontal ramp whose sampler drew the pixels where `keep > 0` 0.3 too bright
+    /// (a step at the border): the setup, the known image and the generated one.
+    static func brightEdit(width w: Int, height h: Int, keep: [Float]) throws
+        -> (setup: EditSetup, known: RGBImage, generated: RGBImage) {
         let known = try RGBImage(width: w, height: h, pixels: (0..<3 * w * h).map { Float($0 % w) / Float(4 * w) })
-        let mask = (0..<w * h).map { Float($0 % w >= 40 ? 1 : 0) }
         let setup = EditSetup(
-            operation: "reframe", knownPixels: known, mask: mask, startTime: 1, inputSHA256: "", settings: [:],
+            operation: "inpaint", knownPixels: known, mask: keep, startTime: 1, inputSHA256: "", settings: [:],
             promptSource: "none", space: PixelDecoder(channels: 3), fill: false, featherRadius: 0)
         let generated = try RGBImage(width: w, height: h, pixels: known.pixels.enumerated().map {
-            $0.element + (mask[$0.offset % (w * h)] > 0 ? 0.3 : 0)
+            $0.element + (keep[$0.offset % (w * h)] > 0 ? 0.3 : 0)
         })
+        return (setup, known, generated)
+    }
+
+    @Test func theCompositeKeepsKnownPixelsAndTheGeneratedStepAtTheBorderGoes() throws {
+        // Reframe-shaped: the composite equals the input outside the new area and continues its
+        // ramp inside it.
+        let (w, h) = (64, 32)
+        let mask = (0..<w * h).map { Float($0 % w >= 40 ? 1 : 0) }
+        let (setup, known, generated) = try Self.brightEdit(width: w, height: h, keep: mask)
         let out = setup.composite(generated)
         for i in 0..<3 * w * h {
             if mask[i % (w * h)] == 0 { #expect(out.pixels[i] == known.pixels[i]) }
@@ -112,14 +119,8 @@ import Testing
         // keep = ½ over the new area: the output is ½·(generated + D) + ½·known, and with the
         // sampler 0.3 too bright there, D takes the 0.3 back: the known image.
         let (w, h) = (48, 16)
-        let known = try RGBImage(width: w, height: h, pixels: (0..<3 * w * h).map { Float($0 % w) / Float(2 * w) })
         let keep = (0..<w * h).map { Float($0 % w >= 30 ? 0.5 : 0) }
-        let setup = EditSetup(
-            operation: "inpaint", knownPixels: known, mask: keep, startTime: 1, inputSHA256: "", settings: [:],
-            promptSource: "none", space: PixelDecoder(channels: 3), fill: false, featherRadius: 0)
-        let generated = try RGBImage(width: w, height: h, pixels: known.pixels.enumerated().map {
-            $0.element + (keep[$0.offset % (w * h)] > 0 ? 0.3 : 0)
-        })
+        let (setup, known, generated) = try Self.brightEdit(width: w, height: h, keep: keep)
         let out = setup.composite(generated)
         let plain = setup.composite(generated, seamless: false)
         for i in 0..<3 * w * h {

@@ -34,14 +34,20 @@ final class MappedFile: @unchecked Sendable {
         bytes = UnsafeRawBufferPointer(start: base, count: size)
     }
 
-    /// Drops the resident pages wholly inside `range` (byte offsets) from this process's memory;
-    /// a later read faults them back in from the file. Loading releases each tensor's bytes once
-    /// it is converted, so the file and the fp32 weights are not resident together.
+    /// Drops this process's mapping of the pages that reading `range` (byte offsets) may have
+    /// mapped; a later read faults them back in from the file (or the page cache). Loading
+    /// releases each tensor's bytes once it is converted, so the file and the fp32 weights are not
+    /// resident together.
+    ///
+    /// A read fault maps more than its own page: the kernel maps pages around it that are in the
+    /// page cache, and with large folios the whole folio (up to 2 MiB, aligned to its size). So
+    /// the range released is `range` widened to 2 MiB boundaries: it holds every page a read of
+    /// `range` mapped. Pages of neighbouring tensors in it are only read again from memory.
     func releasePages(in range: Range<Int>) {
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        guard page > 0, let base = bytes.baseAddress else { return }
-        let start = (range.lowerBound + page - 1) / page * page, end = range.upperBound / page * page
-        guard start < end else { return }
+        let window = 2 << 20
+        guard let base = bytes.baseAddress, !range.isEmpty else { return }
+        let start = range.lowerBound / window * window
+        let end = min(bytes.count, (range.upperBound + window - 1) / window * window)
         _ = madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, Int32(MADV_DONTNEED))
     }
 
