@@ -22,8 +22,10 @@
 /// when any of its pixels is), so a cycle only about halves the error, and on a long, thin region
 /// the long-wavelength part of `D` stops short (measured on 6×300 to 16×300 canvases known along
 /// one short side: 0.01 to 0.1 off at the far end, a smooth drift of colour, not a seam; the
-/// nine ratios' canvases are far from that shape). A Galerkin coarse operator is the known fix. ``correctionNaive(known:generated:region:width:height:)``
-/// is its twin, Gauss–Seidel on the full-size problem until it stops changing, for tests.
+/// nine ratios' canvases are far from that shape). A Galerkin coarse operator is the known fix.
+/// It starts from full multigrid's estimate (the problem itself at half size, recursively).
+/// ``correctionNaive(known:generated:region:width:height:)`` is its twin, Gauss–Seidel on the
+/// full-size problem until it stops changing, for tests.
 enum SeamBlend {
     typealias Pixel = SIMD4<Float>
 
