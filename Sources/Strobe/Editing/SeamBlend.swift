@@ -16,14 +16,15 @@
 /// flux across the canvas edge. `D` is smooth: a difference along the border fades into Ω over a
 /// distance of about its own wavelength, and a uniform offset carries through the whole region.
 ///
-/// ``correction(known:generated:region:width:height:)`` solves for `D` by multigrid (V-cycles of
-/// over-relaxed red-black Gauss–Seidel sweeps on a pyramid of half-size error equations), in time
-/// proportional to the pixels. Its coarse levels see Ω's border only roughly (a cell is known
-/// when any of its pixels is), so a cycle only about halves the error, and on a long, thin region
-/// the long-wavelength part of `D` stops short (measured on 6×300 to 16×300 canvases known along
-/// one short side: 0.01 to 0.1 off at the far end, a smooth drift of colour, not a seam; the
-/// nine ratios' canvases are far from that shape). A Galerkin coarse operator is the known fix.
-/// It starts from full multigrid's estimate (the problem itself at half size, recursively).
+/// ``correction(known:generated:region:width:height:)`` solves for `D` by multigrid: full
+/// multigrid's estimate (the problem itself at half size, recursively), then W-cycles (each
+/// coarse error equation solved by two cycles of its own) of over-relaxed red-black Gauss–Seidel
+/// sweeps on a pyramid of half-size error equations, in time proportional to the pixels. Its
+/// coarse levels see Ω's border only roughly (a cell is known when any of its pixels is), so a
+/// cycle gains less than multigrid can, and on a long, thin region the long-wavelength part of
+/// `D` stops a little short (measured on canvases of 6×64 to 16×300 known along one short side:
+/// 0.0001 to 0.03 off at the far end, a smooth drift of colour, not a seam; the nine ratios'
+/// canvases are far from that shape). A Galerkin coarse operator is the known fix.
 /// ``correctionNaive(known:generated:region:width:height:)`` is its twin, Gauss–Seidel on the
 /// full-size problem until it stops changing, for tests.
 enum SeamBlend {
@@ -46,9 +47,10 @@ enum SeamBlend {
     static let omega: Float = 1.3
     /// Sweeps before and after the coarse correction of each level.
     static let smoothing = 2
-    /// The pyramid stops at a level whose shorter side is at most this.
+    /// The pyramid stops at a level whose longer side is at most this (a long, thin canvas
+    /// coarsens to a line).
     static let coarsestSide = 8
-    /// V-cycles stop when the last sweep moves no value by more than this (in the image's units,
+    /// W-cycles stop when the last sweep moves no value by more than this (in the image's units,
     /// [0, 1]), or after ``maxCycles``: the correction is then within an 8-bit level of the
     /// converged one (measured against the naive twin and known answers), and what error is left
     /// is smooth. (10⁻³ stops too early: smooth errors move little per sweep.)
@@ -63,7 +65,7 @@ enum SeamBlend {
             var level = level
             var change = fullMultigrid(&level), cycles = 1
             while change >= tolerance, cycles < maxCycles {
-                change = vCycle(&level)
+                change = wCycle(&level)
                 cycles += 1
             }
             return level.value
@@ -152,24 +154,25 @@ enum SeamBlend {
 
     /// The starting estimate of full multigrid: the problem itself at half the size (known
     /// values averaged, right-hand sides summed), solved so recursively, interpolated into
-    /// `level`'s unknown pixels, then one V-cycle; returns its last sweep's largest change.
+    /// `level`'s unknown pixels, then one W-cycle; returns its last sweep's largest change.
     private static func fullMultigrid(_ level: inout Level) -> Float {
-        guard min(level.width, level.height) > coarsestSide else { return vCycle(&level) }
+        guard max(level.width, level.height) > coarsestSide else { return wCycle(&level) }
         var coarse = coarsen(level, residual: level.rhs, averagingKnown: true)
         if coarse.unknown.contains(true) {
             _ = fullMultigrid(&coarse)
             prolong(coarse, into: &level, adding: false)
         }
-        return vCycle(&level)
+        return wCycle(&level)
     }
 
-    /// One V-cycle on `level`: smooth, hand the residual to the half-size level's error
-    /// equation, add its solution back (interpolated), smooth again; returns the largest change
-    /// of the last sweep. The coarsest level (shorter side ≤ ``coarsestSide``) is swept until it
+    /// One W-cycle on `level`: smooth, hand the residual to the half-size level's error
+    /// equation, solve that by two W-cycles, add the solution back (interpolated), smooth again;
+    /// returns the largest change
+    /// of the last sweep. The coarsest level (longer side ≤ ``coarsestSide``) is swept until it
     /// settles.
     @discardableResult
-    private static func vCycle(_ level: inout Level) -> Float {
-        guard min(level.width, level.height) > coarsestSide else {
+    private static func wCycle(_ level: inout Level) -> Float {
+        guard max(level.width, level.height) > coarsestSide else {
             var change = sweep(&level, omega: omega), settle = 1
             while change > tolerance / 16, settle < 64 * coarsestSide * coarsestSide {
                 change = sweep(&level, omega: omega)
@@ -180,7 +183,8 @@ enum SeamBlend {
         for _ in 0..<smoothing { sweep(&level, omega: omega) }
         var coarse = coarsen(level, residual: residual(level))
         if coarse.unknown.contains(true) {
-            vCycle(&coarse)
+            wCycle(&coarse)
+            wCycle(&coarse)
             prolong(coarse, into: &level)
         }
         var change: Float = 0
@@ -232,7 +236,7 @@ enum SeamBlend {
 
     /// Half the size: a coarse pixel is unknown when all its (up to four) fine pixels are, its
     /// right-hand side the sum of theirs in `residual`. Its known value is 0 (the error equation
-    /// of a V-cycle) or, `averagingKnown`, the mean of its known fine pixels' values (the
+    /// of a W-cycle) or, `averagingKnown`, the mean of its known fine pixels' values (the
     /// problem itself, for full multigrid's start).
     private static func coarsen(_ fine: Level, residual: [Pixel], averagingKnown: Bool = false) -> Level {
         let (w, h) = ((fine.width + 1) / 2, (fine.height + 1) / 2)
@@ -258,7 +262,7 @@ enum SeamBlend {
         return coarse
     }
 
-    /// Adds the coarse values (a V-cycle's error), or with `adding` false sets them (full
+    /// Adds the coarse values (a W-cycle's error), or with `adding` false sets them (full
     /// multigrid's start), bilinearly interpolated (half-pixel centres, edges repeated), at
     /// `fine`'s unknown pixels.
     private static func prolong(_ coarse: Level, into fine: inout Level, adding: Bool = true) {
