@@ -1,7 +1,7 @@
 import Testing
 @testable import Strobe
 
-/// The seamless-blending correction of inpainting and Reframe (``SeamBlend``): its coarse-to-fine
+/// The seamless-blending correction of inpainting and Reframe (``SeamBlend``): its multigrid
 /// solver against the plain Gauss–Seidel twin and against problems with a known answer.
 @Suite struct SeamBlendTests {
     /// One 8-bit level: the solver stops within it of the converged correction.

@@ -189,6 +189,12 @@ def main() -> None:
         for ratio in REFRAMES:
             w, h = canvas_size(ratio, side, multiple)
             ox, oy = (w - side) // 2, (h - side) // 2
+
+            def new_area(image: np.ndarray) -> np.ndarray:
+                """The canvas less the original's place: its two strips side by side."""
+                strips = [image[:, :ox], image[:, ox + side:]] if ox else [image[:oy], image[oy + side:]]
+                return np.concatenate(strips, axis=1 if ox else 0)
+
             outs, wholes, gens, renders, render_strips, unchanged, seams = [], [], [], [], [], True, []
             patch_seams: dict[int, list[float]] = {g: [] for g in grids}
             for i in range(len(scenes)):
@@ -218,15 +224,12 @@ def main() -> None:
                 # patches and 16-px latent cells).
                 for g in grids:
                     patch_seams[g].append(np.concatenate(patch_borders[g]).mean() / rest)
-                strips = [out[:, :ox], out[:, ox + side:]] if ox else [out[:oy], out[oy + side:]]
-                outs.append(np.concatenate(strips, axis=1 if ox else 0))
+                outs.append(new_area(out))
                 gens.append(strobe("generate", captions[i], "--size", f"{w}x{h}", "-s", str(i)))
                 renders.append(to_uint8(render(scenes[i], w, h, args.seed + 10_000 + i)))
                 # The same strips of a render of the scene at the canvas size: what the classifier
                 # reads from such strips when they are right (the measure's ceiling).
-                whole = renders[-1]
-                render_strips.append(np.concatenate([whole[:, :ox], whole[:, ox + side:]] if ox else [whole[:oy], whole[oy + side:]],
-                                                    axis=1 if ox else 0))
+                render_strips.append(new_area(renders[-1]))
             pred_new, _ = read(outs)
             pred_strips, _ = read(render_strips)
             _, f_ref = read(wholes)

@@ -62,19 +62,18 @@ public struct EditSetup: Sendable {
     /// The final image: `keep·(generated + D) + (1 − keep)·known`, exact where `keep` is 0. `D` is
     /// the seamless-blending correction (``SeamBlend``) over the pixels the sampler drew
     /// (`keep > 0`): it removes the step where they meet the known ones and keeps their gradients.
-    /// `seamless` false leaves `D` out (0), for the previews after each step, which it would
-    /// slow.
+    /// `seamless` false leaves `D` out, for the previews after each step, which it would slow.
     func composite(_ generated: RGBImage, seamless: Bool = true) -> RGBImage {
         guard let keep else { return generated }
         let plane = keep.count
         let correction = seamless
             ? SeamBlend.correction(known: knownPixels.pixels, generated: generated.pixels, region: keep.map { $0 > 0 },
                                    width: generated.width, height: generated.height)            // [3, H, W]
-            : [Float](repeating: 0, count: generated.pixels.count)
+            : nil
         var pixels = generated.pixels
         for i in 0..<pixels.count {
             let w = keep[i % plane]
-            let drawn = min(1, max(0, generated.pixels[i] + correction[i]))
+            let drawn = min(1, max(0, generated.pixels[i] + (correction?[i] ?? 0)))
             pixels[i] = w == 0 ? knownPixels.pixels[i] : w * drawn + (1 - w) * knownPixels.pixels[i]
         }
         return try! RGBImage(width: generated.width, height: generated.height, pixels: pixels)

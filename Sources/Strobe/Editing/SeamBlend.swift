@@ -167,9 +167,8 @@ enum SeamBlend {
 
     /// One W-cycle on `level`: smooth, hand the residual to the half-size level's error
     /// equation, solve that by two W-cycles, add the solution back (interpolated), smooth again;
-    /// returns the largest change
-    /// of the last sweep. The coarsest level (longer side ≤ ``coarsestSide``) is swept until it
-    /// settles.
+    /// returns the largest change of the last sweep. The coarsest level (longer side ≤
+    /// ``coarsestSide``) is swept until it settles.
     @discardableResult
     private static func wCycle(_ level: inout Level) -> Float {
         guard max(level.width, level.height) > coarsestSide else {
