@@ -181,7 +181,7 @@ def test_latent_chunk_and_mirror(tmp_path):
     share = latents_mod.pool_share(mask)
     assert share.shape == (2, 3) and share[0, 0] == 128 and share[1, 2] == 0
     ae = Autoencoder(AutoencoderConfig(encoder_channels=(8, 8, 8, 8), decoder_channels=(8, 8, 8, 8, 8)))
-    arrays = latents_mod.make_chunk(ae.eval(), seed=0, first=0, count=2, mirror=True)
+    arrays = latents_mod.make_chunk(ae.eval(), [latents_mod.render_image(0, i, True) for i in range(2)])
     n = 0
     for key, z in arrays.items():
         if key.startswith("z_"):

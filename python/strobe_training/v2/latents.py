@@ -1,7 +1,8 @@
 """Latents for the v2 DiT: renders encoded once with the autoencoder's EMA encoder, normalised
 with its stored statistics, kept on disk in chunks (docs/training-v2.md, stage 2).
 
-    python -m strobe_training.v2.latents [--ae v2-ae/ae.ckpt] [--out v2-latents] --images 20000
+    python -m strobe_training.v2.latents [--ae v2-ae/ae.ckpt] [--out v2-latents] --images 20000 \
+        [--workers 14 --device cuda --max-minutes 2]
 
 (paths relative to the training state folder, `paths.py`, are the defaults)
 
@@ -9,6 +10,9 @@ Images come from the render cache's stream (`data.image_spec(seed, i)`: scene, v
 seed of image i, so the first 3,000 are the autoencoder's own training images, and the rest new
 ones). Each image is rendered afresh (about 45 ms at 512², for the object and sky masks, which
 the cache only holds merged), quantised to uint8 as a PNG would hold it, and encoded in float32.
+With --workers N the renders come from N processes and the encoder runs on --device; the chunks
+hold the same images as one process makes. --max-minutes stops starting chunks after that time (a fast
+machine with a fixed budget keeps what it made).
 With --mirror (default on) its mirror image is encoded too, as the scene with left and right
 swapped (unless that scene is a held-out combination): twice the latents for one render.
 
@@ -89,28 +93,42 @@ def load_encoder(path: str) -> tuple[Autoencoder, dict]:
 
 @torch.no_grad()
 def encode_images(ae: Autoencoder, images: list[np.ndarray]) -> np.ndarray:
-    """uint8 images [H, W, 3] of one size → normalised latents float16 [n, C, H/16, W/16]."""
-    x = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float() / 255     # [n, 3, H, W]
-    z = ae.normalise(ae.encode(x))                                               # [n, C, h, w]
-    return z.numpy().astype(np.float16)
+    """uint8 images [H, W, 3] of one size → normalised latents float16 [n, C, H/16, W/16], on the
+    autoencoder's device."""
+    device = ae.latent_mean.device
+    x = torch.from_numpy(np.stack(images)).to(device).permute(0, 3, 1, 2).float() / 255     # [n, 3, H, W]
+    z = ae.normalise(ae.encode(x))                                                         # [n, C, h, w]
+    return z.cpu().numpy().astype(np.float16)
 
 
-def make_chunk(ae: Autoencoder, seed: int, first: int, count: int, mirror: bool, batch: int = 8) -> dict:
-    """The arrays of one chunk (see the module's docstring) for images first … first + count − 1."""
+def render_image(seed: int, index: int, mirror: bool) -> tuple[str, list]:
+    """Image `index` of the stream, rendered: its size "WxH" and its variants (the render, and its
+    mirror image when asked and allowed), each (uint8 pixels [H, W, 3], objects, bodies, scene JSON)
+    with the masks pooled to the latent grid."""
+    scene, w, h, rseed = image_spec(seed, index)
+    image, objects, bodies = render_with_masks(scene, w, h, rseed)
+    pixels = to_uint8(image)                                                     # [H, W, 3]
+    variants = [(pixels, objects, bodies, scene)]
+    if mirror and not is_heldout(mirrored(scene)):
+        variants.append((pixels[:, ::-1].copy(), objects[:, ::-1], bodies[:, ::-1], mirrored(scene)))
+    return f"{w}x{h}", [(p, pool_share(o), pool_share(b), scene_to_json(s)) for p, o, b, s in variants]
+
+
+def _render_job(job: tuple[int, int, bool]) -> tuple[str, list]:
+    return render_image(*job)
+
+
+def make_chunk(ae: Autoencoder, rendered, batch: int = 8) -> dict:
+    """The arrays of one chunk (see the module's docstring) from its images' `render_image` results,
+    in stream order."""
     groups: dict[str, dict[str, list]] = {}
-    for i in range(first, first + count):
-        scene, w, h, rseed = image_spec(seed, i)
-        image, objects, bodies = render_with_masks(scene, w, h, rseed)
-        pixels = to_uint8(image)                                                 # [H, W, 3]
-        variants = [(pixels, objects, bodies, scene)]
-        if mirror and not is_heldout(mirrored(scene)):
-            variants.append((pixels[:, ::-1].copy(), objects[:, ::-1], bodies[:, ::-1], mirrored(scene)))
-        g = groups.setdefault(f"{w}x{h}", {"images": [], "objects": [], "bodies": [], "scenes": []})
+    for size, variants in rendered:
+        g = groups.setdefault(size, {"images": [], "objects": [], "bodies": [], "scenes": []})
         for p, o, b, s in variants:
             g["images"].append(p)
-            g["objects"].append(pool_share(o))
-            g["bodies"].append(pool_share(b))
-            g["scenes"].append(scene_to_json(s))
+            g["objects"].append(o)
+            g["bodies"].append(b)
+            g["scenes"].append(s)
     out = {}
     for size, g in groups.items():
         zs = [encode_images(ae, g["images"][k:k + batch]) for k in range(0, len(g["images"]), batch)]
@@ -146,13 +164,31 @@ def build(args) -> None:
     chunks = (args.images + args.chunk - 1) // args.chunk
     start = time.time()
     made = 0
-    for k in range(chunks):
+    todo = [k for k in range(chunks) if not os.path.exists(os.path.join(args.out, chunk_name(k)))]
+
+    def jobs(k: int) -> list[tuple[int, int, bool]]:
+        return [(args.seed, i, args.mirror) for i in range(k * args.chunk, min((k + 1) * args.chunk, args.images))]
+
+    pool = pending = None
+    if args.workers > 1 and todo:       # the pool renders the next chunk while this one is encoded
+        import multiprocessing
+        pool = multiprocessing.get_context("fork").Pool(args.workers)
+        pending = pool.map_async(_render_job, jobs(todo[0]), chunksize=4)
+    ae.to(args.device)
+    batch = 8 if args.device == "cpu" else 64
+    for n_done, k in enumerate(todo):
+        if args.max_minutes and time.time() - start > 60 * args.max_minutes:
+            print(f"stopped after {args.max_minutes} min (--max-minutes)", flush=True)
+            break
         path = os.path.join(args.out, chunk_name(k))
-        if os.path.exists(path):
-            continue
         t0 = time.time()
-        first = k * args.chunk
-        arrays = make_chunk(ae, args.seed, first, min(args.chunk, args.images - first), args.mirror)
+        if pool is not None:
+            rendered = pending.get()
+            if n_done + 1 < len(todo):
+                pending = pool.map_async(_render_job, jobs(todo[n_done + 1]), chunksize=4)
+        else:
+            rendered = map(_render_job, jobs(k))
+        arrays = make_chunk(ae, rendered, batch)
         tmp = os.path.join(args.out, f".tmp-{os.getpid()}.npz")
         np.savez(tmp, **arrays)
         os.replace(tmp, path)
@@ -160,6 +196,8 @@ def build(args) -> None:
         n = sum(len(v) for key, v in arrays.items() if key.startswith("z_"))
         print(json.dumps({"chunk": k, "latents": n, "seconds": round(time.time() - t0, 1),
                           "total_minutes": round((time.time() - start) / 60, 2)}), flush=True)
+    if pool is not None:
+        pool.terminate()
     print(f"{made} new chunk(s); {args.out} holds {len(LatentSet(args.out))} latents", flush=True)
 
 
@@ -225,6 +263,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="the stream's seed (the render cache's: 0)")
     p.add_argument("--no-mirror", dest="mirror", action="store_false")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--workers", type=int, default=1, help="processes that render (1: render in this one)")
+    p.add_argument("--device", default="cpu", help="torch device of the encoder: cpu, cuda …")
+    p.add_argument("--max-minutes", type=float, default=0, help="start no chunk after this long (0: no limit)")
     return p
 
 

@@ -1,7 +1,7 @@
 """Trains the v2 latent DiT (`dit.py`) on encoded renders (`latents.py`), resumably.
 
     python -m strobe_training.v2.train_dit [--workdir DIR] [--latents DIR] \
-        [--teacher-hours 6] [--tvm-hours 4] [--device cuda --batch 64]
+        [--teacher-hours 6] [--tvm-hours 4] [--device cuda --batch 256 --loader-workers 8]
 
 The folders default to v2-dit and v2-latents in the training state folder (`paths.py`).
 
@@ -305,6 +305,61 @@ class Captions:
         return tokenize(self.sp, texts, self.max_tokens)
 
 
+class Batches:
+    """A stage's training batches on the CPU: (z0 [B, C, h, w], keep [B, 1, h, w], ids [B, L],
+    mask [B, L], cell weights [B, 1, h, w]), drawn from `seed`."""
+
+    def __init__(self, data: LatentSet, sp, args, max_tokens: int, stage: str, seed: int):
+        self.data, self.args = data, args
+        self.rng = np.random.default_rng(seed)
+        self.captions = Captions(sp, max_tokens, seed + 1)
+        self.mask_gen = torch.Generator().manual_seed(seed + 2)
+        self.dropout = args.caption_dropout if stage == "teacher" else 0.0     # TVM drops its own
+
+    def __call__(self):
+        z0, objects, bodies, scenes = self.data.batch(self.rng, self.args.batch)
+        b, _, h, w = z0.shape
+        keep = keep_masks(b, h, w, self.args.fill_share, self.mask_gen)
+        ids, mask = self.captions(scenes, self.dropout)
+        weights = cell_weights(objects, bodies, self.args.object_weight, self.args.sky_weight)
+        return z0, keep, ids, mask, weights
+
+
+class _BatchStream(torch.utils.data.IterableDataset):
+    """`Batches` in DataLoader workers, each drawing from its own seed."""
+
+    def __init__(self, make):
+        self.make = make
+
+    def __iter__(self):
+        worker = torch.utils.data.get_worker_info()
+        batches = self.make(worker.id if worker is not None else 0)
+        while True:
+            yield batches()
+
+
+def _quiet_worker(_):
+    # The loop's handlers (checkpoint on SIGTERM/SIGINT) belong to the main process: a worker ends
+    # on SIGTERM and leaves Ctrl-C to it.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def batch_source(data: LatentSet, sp, args, max_tokens: int, stage: str, seed: int, device):
+    """A function returning the next batch: made here, or with --loader-workers N by N processes
+    ahead of the training step (a fast device outruns one process's batches)."""
+    if args.loader_workers <= 0:
+        return Batches(data, sp, args, max_tokens, stage, seed)
+
+    def make(worker_id: int) -> Batches:
+        return Batches(data, sp, args, max_tokens, stage, seed + 7919 * (worker_id + 1))
+    loader = torch.utils.data.DataLoader(
+        _BatchStream(make), batch_size=None, num_workers=args.loader_workers, prefetch_factor=4,
+        pin_memory=device.type == "cuda", worker_init_fn=_quiet_worker, multiprocessing_context="fork")
+    it = iter(loader)
+    return lambda: next(it)
+
+
 @torch.no_grad()
 def validation_loss(model: V2Model, val: dict, device, bf16: bool) -> float:
     """The teacher loss (unweighted, no fill) of fixed latents at fixed noise and times."""
@@ -356,9 +411,7 @@ def run_stage(stage: str, args, cfg: V2ModelConfig, sp, data: LatentSet, init: d
     budget = 3600 * (args.teacher_hours if stage == "teacher" else args.tvm_hours)
     max_steps = args.teacher_steps if stage == "teacher" else args.tvm_steps
     seed = zlib.crc32(f"v2-{stage}:{state['step']}".encode()) ^ args.seed
-    rng = np.random.default_rng(seed)
-    captions = Captions(sp, cfg.max_prompt_tokens, seed + 1)
-    mask_gen = torch.Generator().manual_seed(seed + 2)
+    next_batch = batch_source(data, sp, args, cfg.max_prompt_tokens, stage, seed, device)
     empty_ids, empty_mask = tokenize(sp, [""], cfg.max_prompt_tokens)
     val = validation_set(data, sp, cfg.max_prompt_tokens)
 
@@ -381,13 +434,9 @@ def run_stage(stage: str, args, cfg: V2ModelConfig, sp, data: LatentSet, init: d
     model.train()
     while not done() and not stop["now"]:
         t0 = time.time()
-        z0, objects, bodies, scenes = data.batch(rng, args.batch)
-        b, _, h, w = z0.shape
-        keep = keep_masks(b, h, w, args.fill_share, mask_gen)
-        ids, mask = captions(scenes, args.caption_dropout if stage == "teacher" else 0.0)
-        z0, keep, ids, mask = z0.to(device), keep.to(device), ids.to(device), mask.to(device)
+        z0, keep, ids, mask, weights = (v.to(device, non_blocking=True) for v in next_batch())
+        b = z0.shape[0]
         fill = fill_input(z0, keep)
-        weights = cell_weights(objects, bodies, args.object_weight, args.sky_weight).to(device)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.bf16):
             if stage == "teacher":
                 loss = teacher_loss(model, z0, weights, ids, mask, fill, args.teacher_t_mean, args.teacher_t_std,
@@ -403,7 +452,8 @@ def run_stage(stage: str, args, cfg: V2ModelConfig, sp, data: LatentSet, init: d
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-        ema_update(ema, model, args.ema if state["step"] >= args.warmup else 0.0)
+        rate = args.ema if stage == "teacher" or args.tvm_ema is None else args.tvm_ema
+        ema_update(ema, model, rate if state["step"] >= args.warmup else 0.0)
         ema_update(target, model, 0.99)
         state["step"] += 1
         state["samples"] += b
@@ -504,6 +554,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--gap-lr-scale", type=float, default=10.0)
     p.add_argument("--warmup", type=int, default=200)
     p.add_argument("--ema", type=float, default=0.999)
+    p.add_argument("--tvm-ema", type=float, default=None,
+                   help="TVM's EMA rate (default --ema; a short TVM run wants a shorter average)")
     p.add_argument("--caption-dropout", type=float, default=0.1)
     p.add_argument("--guidance", type=lambda v: [float(x) for x in v.split(",")], default=[1.0, 2.0],
                    help="guidance weights w trained in TVM, comma-separated, one drawn per sample (β = 1/w is fed)")
@@ -525,6 +577,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--vocab-size", type=int, default=1024)
     p.add_argument("--tokenizer-captions", type=int, default=60_000)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--loader-workers", type=int, default=0,
+                   help="processes that prepare batches ahead of the step (0: the training process)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--checkpoint-minutes", type=float, default=5.0)
     p.add_argument("--eval-minutes", type=float, default=10.0)
