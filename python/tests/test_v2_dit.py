@@ -290,6 +290,31 @@ def test_export_round_trip_and_refusals(tmp_path):
     assert not os.path.exists(tmp_path / "wrong.safetensors")
 
 
+def test_init_from_a_weights_file_or_checkpoint(tmp_path):
+    """--init starts the teacher from an exported v2 file's weights or a checkpoint's EMA; another
+    architecture is refused."""
+    from strobe_tools.make_mmdit_fixtures import AE_CONFIG
+    from strobe_training.v2.export import export
+
+    cfg = V2ModelConfig(text=tiny_config().text,
+                        denoiser=MMDiTConfig(latent_channels=AE_CONFIG.latent_channels, hidden_size=32, depth=2, num_heads=2))
+    model = randomized(cfg, seed=3)
+    sp_path = os.path.join(os.path.dirname(__file__), "..", "..", "Tests", "StrobeTests", "Fixtures", "tokenizer",
+                           "tokenizer.model")
+    path = str(tmp_path / "v2.safetensors")
+    export(model, Autoencoder(AE_CONFIG).eval(), open(sp_path, "rb").read(), path, dtype="F32")
+    weights = train_dit.initial_weights(path, cfg)
+    assert all(torch.equal(weights[k], v) for k, v in model.state_dict().items())
+    ck = tmp_path / "teacher.ckpt"
+    torch.save({"config": cfg.to_json(), "ema": model.state_dict()}, ck)
+    assert all(torch.equal(train_dit.initial_weights(str(ck), cfg)[k], v) for k, v in model.state_dict().items())
+    other = V2ModelConfig(text=cfg.text, denoiser=MMDiTConfig(latent_channels=AE_CONFIG.latent_channels,
+                                                              hidden_size=32, depth=3, num_heads=2))
+    for source in (path, str(ck)):
+        with pytest.raises(SystemExit, match="another architecture"):
+            train_dit.initial_weights(source, other)
+
+
 def test_latents_folder_resumes(tmp_path):
     """A second run of latents.build on the same folder adds nothing and does not refuse it (its
     meta.json, read back from JSON, equals the run's own); another autoencoder is refused."""

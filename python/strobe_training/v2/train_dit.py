@@ -274,8 +274,9 @@ def make_optimizer(model: V2Model, lr: float, gap_lr_scale: float = 1.0) -> torc
 
 @torch.no_grad()
 def ema_update(ema: V2Model, model: V2Model, rate: float) -> None:
-    for e, p in zip(ema.parameters(), model.parameters()):
-        e.lerp_(p, 1 - rate)
+    # One fused update of every parameter (a loop of lerp_ launches one kernel each: on a GPU that
+    # launch overhead was a large share of a small model's step).
+    torch._foreach_lerp_(list(ema.parameters()), list(model.parameters()), 1 - rate)
 
 
 def save_checkpoint(path: str, state: dict) -> None:
@@ -406,7 +407,7 @@ def run_stage(stage: str, args, cfg: V2ModelConfig, sp, data: LatentSet, init: d
             raise SystemExit(f"{path} holds another architecture:\n  {ck['config']}\nthis run's:\n  {cfg.to_json()}")
         model.load_state_dict(ck["model"]); ema.load_state_dict(ck["ema"]); target.load_state_dict(ck["target"])
         opt.load_state_dict(ck["opt"]); state = ck["state"]
-        torch.set_rng_state(ck["torch_rng"])
+        torch.set_rng_state(ck["torch_rng"].cpu())     # map_location moved it to the device
         print(f"{stage}: resumed at step {state['step']} ({state['seconds'] / 3600:.3f} h)", flush=True)
     budget = 3600 * (args.teacher_hours if stage == "teacher" else args.tvm_hours)
     max_steps = args.teacher_steps if stage == "teacher" else args.tvm_steps
@@ -495,6 +496,21 @@ def run_stage(stage: str, args, cfg: V2ModelConfig, sp, data: LatentSet, init: d
     return {"ema": {k: v.cpu() for k, v in ema.state_dict().items()}, "finished": finished}
 
 
+def initial_weights(path: str, cfg: V2ModelConfig) -> dict:
+    """The V2Model weights of a v2 weights file (`export.py`) or a train_dit checkpoint (its EMA),
+    to start a teacher from (--init); refused unless the architecture is this run's."""
+    if path.endswith(".safetensors"):
+        from .export import load
+        model = load(path)[0]
+        if model.cfg.to_json() != cfg.to_json():
+            raise SystemExit(f"{path} holds another architecture:\n  {model.cfg.to_json()}\nthis run's:\n  {cfg.to_json()}")
+        return model.state_dict()
+    ck = torch.load(path, weights_only=False, map_location="cpu")
+    if ck["config"] != cfg.to_json():
+        raise SystemExit(f"{path} holds another architecture:\n  {ck['config']}\nthis run's:\n  {cfg.to_json()}")
+    return ck["ema"]
+
+
 def train(args) -> dict:
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -522,6 +538,8 @@ def train(args) -> dict:
         if stage not in stages:
             continue
         init = None
+        if stage == "teacher" and args.init:
+            init = initial_weights(args.init, cfg)
         if stage == "tvm":
             teacher = result.get("ema")
             if teacher is None:
@@ -543,6 +561,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--latents", default=training_dir("v2-latents"))
     p.add_argument("--max-chunks", type=int, default=None, help="read only the first N latent chunks")
     p.add_argument("--stages", default="teacher,tvm")
+    p.add_argument("--init", default=None,
+                   help="a v2 weights file or train_dit checkpoint that starts the teacher (unless teacher.ckpt exists)")
     p.add_argument("--teacher-hours", type=float, default=6.0)
     p.add_argument("--tvm-hours", type=float, default=4.0)
     p.add_argument("--teacher-steps", type=int, default=0, help="also stop the teacher at this step (0: no limit)")
