@@ -20,7 +20,10 @@ caption of it):
   ratio along the original's border (mean absolute step across it over the mean step between
   neighbours elsewhere in the new area), beside the same ratio across the model's own token
   borders in the new area (v1: 16-pixel patches; v2: 32-pixel latent patches, and 16-pixel latent
-  cells); the time of day and terrain read on the new area alone
+  cells), and that ratio's denominator over the same steps in the same strips of renders of the
+  scenes (below 1: the drawn area is smoother than a render, which reads as a higher seam ratio),
+  and both steps in 8-bit levels (a ratio of steps under one level is no visible seam);
+  the time of day and terrain read on the new area alone
   (its strips side by side), and on the same strips of renders of the scenes at the canvas size
   (the measure's ceiling); FD of the reframed images against renders of the same scenes at the
   canvas size, over the FD of text to image at that size against the same renders.
@@ -196,6 +199,7 @@ def main() -> None:
                 return np.concatenate(strips, axis=1 if ox else 0)
 
             outs, wholes, gens, renders, render_strips, unchanged, seams = [], [], [], [], [], True, []
+            smoothness, border_levels, rest_levels = [], [], []
             patch_seams: dict[int, list[float]] = {g: [] for g in grids}
             for i in range(len(scenes)):
                 out = strobe("reframe", f"in{i}.png", captions[i], "--aspect-ratio", ratio, "-s", str(i))
@@ -219,6 +223,8 @@ def main() -> None:
                         patch_borders[g].append(steps_y[g - 1:oy - 1:g, :].ravel())
                 rest = max(np.concatenate(elsewhere).mean(), 1e-6)
                 seams.append(np.concatenate(border).mean() / rest)
+                border_levels.append(np.concatenate(border).mean())
+                rest_levels.append(rest)
                 # The same measure across the model's own token borders inside the new area: the
                 # seams every image of the v1 model has (v1's 16-px patches; v2's 32-px latent
                 # patches and 16-px latent cells).
@@ -230,6 +236,12 @@ def main() -> None:
                 # The same strips of a render of the scene at the canvas size: what the classifier
                 # reads from such strips when they are right (the measure's ceiling).
                 render_strips.append(new_area(renders[-1]))
+                # The seam ratio's denominator against the renders': the mean step between
+                # neighbours in the new area over the same in the same strips of the render. Below
+                # 1, the drawn area is smoother than a render, and the ratio reads high for it.
+                r_steps_x, r_steps_y = colour_steps(renders[-1])
+                r_rest = r_steps_x[:, :ox - 1].ravel() if ox else r_steps_y[:oy - 1, :].ravel()
+                smoothness.append(rest / max(r_rest.mean(), 1e-6))
             pred_new, _ = read(outs)
             pred_strips, _ = read(render_strips)
             _, f_ref = read(wholes)
@@ -239,6 +251,11 @@ def main() -> None:
             reframe[ratio] = {
                 "canvas": f"{w}x{h}", "original_unchanged": unchanged,
                 "seam_ratio_mean": round(float(np.mean(seams)), 3), "seam_ratio_max": round(float(np.max(seams)), 3),
+                "new_area_steps_vs_renders": round(float(np.mean(smoothness)), 3),
+                # In 8-bit levels: the mean step across the border and elsewhere in the new area
+                # (a ratio of two steps under one level is no visible seam).
+                "border_step_levels": round(float(np.mean(border_levels)), 3),
+                "new_area_step_levels": round(float(np.mean(rest_levels)), 3),
                 "patch_seam_ratio_in_new_area": round(float(np.mean(patch_seams[grids[0]])), 3),
                 **({f"seam_ratio_in_new_area_at_{g}px": round(float(np.mean(patch_seams[g])), 3) for g in grids[1:]}),
                 "new_area_time_of_day": round(float((pred_new[:, TIME] == labels[:, TIME]).double().mean()), 4),
