@@ -338,3 +338,31 @@ def test_latents_folder_resumes(tmp_path):
     torch.save({"config": cfg.to_json(), "ema": ae.state_dict(), "state": {"step": 4, "seconds": 2.0}}, ck)
     with pytest.raises(SystemExit, match="made otherwise"):
         latents_mod.build(args)
+
+
+def test_latents_from_a_render_pool_match_one_process(tmp_path):
+    """--workers N renders in a process pool ahead of the encoder: the chunks hold the same
+    latents, masks and scenes as one process makes; --max-minutes stops before a chunk."""
+    cfg = AutoencoderConfig(encoder_channels=(8, 8, 8, 8), decoder_channels=(8, 8, 8, 8, 8))
+    ae = Autoencoder(cfg)
+    with torch.no_grad():
+        ae.latent_std.fill_(2.0)
+    ck = tmp_path / "ae.ckpt"
+    torch.save({"config": cfg.to_json(), "ema": ae.state_dict(), "state": {"step": 3, "seconds": 1.0}}, ck)
+
+    def build(name: str, *extra: str):
+        out = tmp_path / name
+        latents_mod.build(latents_mod.parser().parse_args(
+            ["--ae", str(ck), "--out", str(out), "--images", "5", "--chunk", "2", "--threads", "1", *extra]))
+        return out
+
+    one, pool = build("one"), build("pool", "--workers", "2")
+    names = sorted(p.name for p in one.iterdir() if p.name.startswith("chunk-"))
+    assert len(names) == 3 and names == sorted(p.name for p in pool.iterdir() if p.name.startswith("chunk-"))
+    for name in names:
+        with np.load(one / name) as a, np.load(pool / name) as b:
+            assert sorted(a.files) == sorted(b.files)
+            for key in a.files:
+                assert np.array_equal(a[key], b[key]), (name, key)
+    stopped = build("stopped", "--workers", "2", "--max-minutes", "1e-9")
+    assert not any(p.name.startswith("chunk-") for p in stopped.iterdir())
