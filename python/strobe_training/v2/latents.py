@@ -169,25 +169,29 @@ def build(args) -> None:
     def jobs(k: int) -> list[tuple[int, int, bool]]:
         return [(args.seed, i, args.mirror) for i in range(k * args.chunk, min((k + 1) * args.chunk, args.images))]
 
-    pool = pending = None
+    def out_of_time() -> bool:
+        return bool(args.max_minutes) and time.time() - start > 60 * args.max_minutes
+
+    pool = pending = None               # pending: the next chunk's renders, asked for ahead
     if args.workers > 1 and todo:       # the pool renders the next chunk while this one is encoded
         import multiprocessing
         pool = multiprocessing.get_context("fork").Pool(args.workers)
-        pending = pool.map_async(_render_job, jobs(todo[0]), chunksize=4)
     ae.to(args.device)
     batch = 8 if args.device == "cpu" else 64
     for n_done, k in enumerate(todo):
-        if args.max_minutes and time.time() - start > 60 * args.max_minutes:
+        # The time limit is checked before a chunk's renders are asked for, so the pool never
+        # has work in flight when the loop stops.
+        if pending is None and out_of_time():
             print(f"stopped after {args.max_minutes} min (--max-minutes)", flush=True)
             break
         path = os.path.join(args.out, chunk_name(k))
         t0 = time.time()
-        if pool is not None:
-            rendered = pending.get()
-            if n_done + 1 < len(todo):
-                pending = pool.map_async(_render_job, jobs(todo[n_done + 1]), chunksize=4)
-        else:
+        if pool is None:
             rendered = map(_render_job, jobs(k))
+        else:
+            rendered = (pending or pool.map_async(_render_job, jobs(k), chunksize=4)).get()
+            more = n_done + 1 < len(todo) and not out_of_time()
+            pending = pool.map_async(_render_job, jobs(todo[n_done + 1]), chunksize=4) if more else None
         arrays = make_chunk(ae, rendered, batch)
         tmp = os.path.join(args.out, f".tmp-{os.getpid()}.npz")
         np.savez(tmp, **arrays)
@@ -197,7 +201,8 @@ def build(args) -> None:
         print(json.dumps({"chunk": k, "latents": n, "seconds": round(time.time() - t0, 1),
                           "total_minutes": round((time.time() - start) / 60, 2)}), flush=True)
     if pool is not None:
-        pool.terminate()
+        pool.close()
+        pool.join()
     print(f"{made} new chunk(s); {args.out} holds {len(LatentSet(args.out))} latents", flush=True)
 
 
