@@ -315,15 +315,22 @@ def test_init_from_a_weights_file_or_checkpoint(tmp_path):
             train_dit.initial_weights(source, other)
 
 
-def test_latents_folder_resumes(tmp_path):
-    """A second run of latents.build on the same folder adds nothing and does not refuse it (its
-    meta.json, read back from JSON, equals the run's own); another autoencoder is refused."""
+def tiny_autoencoder(tmp_path):
+    """An 8-channel autoencoder with measured-looking latent statistics, saved as a checkpoint
+    `latents` accepts: (config, model, path)."""
     cfg = AutoencoderConfig(encoder_channels=(8, 8, 8, 8), decoder_channels=(8, 8, 8, 8, 8))
     ae = Autoencoder(cfg)
     with torch.no_grad():
         ae.latent_std.fill_(2.0)
     ck = tmp_path / "ae.ckpt"
     torch.save({"config": cfg.to_json(), "ema": ae.state_dict(), "state": {"step": 3, "seconds": 1.0}}, ck)
+    return cfg, ae, ck
+
+
+def test_latents_folder_resumes(tmp_path):
+    """A second run of latents.build on the same folder adds nothing and does not refuse it (its
+    meta.json, read back from JSON, equals the run's own); another autoencoder is refused."""
+    cfg, ae, ck = tiny_autoencoder(tmp_path)
     out = tmp_path / "latents"
     args = latents_mod.parser().parse_args(["--ae", str(ck), "--out", str(out), "--images", "2", "--chunk", "1",
                                             "--threads", "1"])
@@ -343,12 +350,7 @@ def test_latents_folder_resumes(tmp_path):
 def test_latents_from_a_render_pool_match_one_process(tmp_path):
     """--workers N renders in a process pool ahead of the encoder: the chunks hold the same
     latents, masks and scenes as one process makes; --max-minutes stops before a chunk."""
-    cfg = AutoencoderConfig(encoder_channels=(8, 8, 8, 8), decoder_channels=(8, 8, 8, 8, 8))
-    ae = Autoencoder(cfg)
-    with torch.no_grad():
-        ae.latent_std.fill_(2.0)
-    ck = tmp_path / "ae.ckpt"
-    torch.save({"config": cfg.to_json(), "ema": ae.state_dict(), "state": {"step": 3, "seconds": 1.0}}, ck)
+    ck = tiny_autoencoder(tmp_path)[2]
 
     def build(name: str, *extra: str):
         out = tmp_path / name
