@@ -292,7 +292,7 @@ def test_export_round_trip_and_refusals(tmp_path):
 
 def test_init_from_a_weights_file_or_checkpoint(tmp_path):
     """--init starts the teacher from an exported v2 file's weights or a checkpoint's EMA; another
-    architecture is refused."""
+    architecture, or a file with another tokenizer, is refused."""
     from strobe_tools.make_mmdit_fixtures import AE_CONFIG
     from strobe_training.v2.export import export
 
@@ -303,8 +303,13 @@ def test_init_from_a_weights_file_or_checkpoint(tmp_path):
                            "tokenizer.model")
     path = str(tmp_path / "v2.safetensors")
     export(model, Autoencoder(AE_CONFIG).eval(), open(sp_path, "rb").read(), path, dtype="F32")
-    weights = train_dit.initial_weights(path, cfg)
+    import sentencepiece as spm
+    same = spm.SentencePieceProcessor(model_file=sp_path)
+    weights = train_dit.initial_weights(path, cfg, same)
     assert all(torch.equal(weights[k], v) for k, v in model.state_dict().items())
+    train_dit.train_tokenizer(str(tmp_path / "other.model"), 300, captions=400)
+    with pytest.raises(SystemExit, match="another tokenizer"):
+        train_dit.initial_weights(path, cfg, spm.SentencePieceProcessor(model_file=str(tmp_path / "other.model")))
     ck = tmp_path / "teacher.ckpt"
     torch.save({"config": cfg.to_json(), "ema": model.state_dict()}, ck)
     assert all(torch.equal(train_dit.initial_weights(str(ck), cfg)[k], v) for k, v in model.state_dict().items())

@@ -340,9 +340,9 @@ class _BatchStream(torch.utils.data.IterableDataset):
 
 
 def _quiet_worker(_):
-    # The loop's handlers (checkpoint on SIGTERM/SIGINT) belong to the main process: a worker ends
-    # on SIGTERM and leaves Ctrl-C to it.
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # SIGTERM and Ctrl-C, also when sent to the whole process group, are for the main process,
+    # which finishes its step and writes its checkpoint; the loader then ends its workers itself.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
@@ -496,14 +496,17 @@ def run_stage(stage: str, args, cfg: V2ModelConfig, sp, data: LatentSet, init: d
     return {"ema": {k: v.cpu() for k, v in ema.state_dict().items()}, "finished": finished}
 
 
-def initial_weights(path: str, cfg: V2ModelConfig) -> dict:
+def initial_weights(path: str, cfg: V2ModelConfig, sp=None) -> dict:
     """The V2Model weights of a v2 weights file (`export.py`) or a train_dit checkpoint (its EMA),
-    to start a teacher from (--init); refused unless the architecture is this run's."""
+    to start a teacher from (--init); refused unless the architecture is this run's, and for a
+    weights file, unless its tokenizer is `sp` (when given)."""
     if path.endswith(".safetensors"):
         from .export import load
-        model = load(path)[0]
+        model, _, file_sp, _ = load(path)
         if model.cfg.to_json() != cfg.to_json():
             raise SystemExit(f"{path} holds another architecture:\n  {model.cfg.to_json()}\nthis run's:\n  {cfg.to_json()}")
+        if sp is not None and file_sp.serialized_model_proto() != sp.serialized_model_proto():
+            raise SystemExit(f"{path} holds another tokenizer than this run's tokenizer.model")
         return model.state_dict()
     ck = torch.load(path, weights_only=False, map_location="cpu")
     if ck["config"] != cfg.to_json():
@@ -538,8 +541,8 @@ def train(args) -> dict:
         if stage not in stages:
             continue
         init = None
-        if stage == "teacher" and args.init:
-            init = initial_weights(args.init, cfg)
+        if stage == "teacher" and args.init and not os.path.exists(os.path.join(args.workdir, "teacher.ckpt")):
+            init = initial_weights(args.init, cfg, sp)
         if stage == "tvm":
             teacher = result.get("ema")
             if teacher is None:
