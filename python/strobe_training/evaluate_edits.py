@@ -22,7 +22,9 @@ caption of it):
   borders in the new area (v1: 16-pixel patches; v2: 32-pixel latent patches, and 16-pixel latent
   cells), and that ratio's denominator over the same steps in the same strips of renders of the
   scenes (below 1: the drawn area is smoother than a render, which reads as a higher seam ratio),
-  and both steps in 8-bit levels (a ratio of steps under one level is no visible seam);
+  and both steps in 8-bit levels; and the local seam ratio: the step across the border over the
+  steps beside it, within side/32 pixels on either side along the same stretch (about 1: no
+  step that its neighbourhood does not have; the same on the renders, which have no border);
   the time of day and terrain read on the new area alone
   (its strips side by side), and on the same strips of renders of the scenes at the canvas size
   (the measure's ceiling); FD of the reframed images against renders of the same scenes at the
@@ -199,7 +201,25 @@ def main() -> None:
                 return np.concatenate(strips, axis=1 if ox else 0)
 
             outs, wholes, gens, renders, render_strips, unchanged, seams = [], [], [], [], [], True, []
-            smoothness, border_levels, rest_levels = [], [], []
+            smoothness, border_levels, rest_levels, local_seams, render_local_seams = [], [], [], [], []
+
+            def local_seam_ratio(steps_x: np.ndarray, steps_y: np.ndarray) -> float:
+                """The mean step across the original's border lines over the mean of the steps
+                beside them, within side/32 pixels on either side along the same stretch."""
+                band = side // 32           # 8 px at 256², 16 at 512²
+                across, beside = [], []
+                if ox:
+                    for line in (ox - 1, ox + side - 1):
+                        across.append(steps_x[oy:oy + side, line])
+                        beside += [steps_x[oy:oy + side, line - band:line].ravel(),
+                                   steps_x[oy:oy + side, line + 1:line + 1 + band].ravel()]
+                if oy:
+                    for line in (oy - 1, oy + side - 1):
+                        across.append(steps_y[line, ox:ox + side])
+                        beside += [steps_y[line - band:line, ox:ox + side].ravel(),
+                                   steps_y[line + 1:line + 1 + band, ox:ox + side].ravel()]
+                return float(np.concatenate(across).mean() / max(np.concatenate(beside).mean(), 1e-6))
+
             patch_seams: dict[int, list[float]] = {g: [] for g in grids}
             for i in range(len(scenes)):
                 out = strobe("reframe", f"in{i}.png", captions[i], "--aspect-ratio", ratio, "-s", str(i))
@@ -224,6 +244,7 @@ def main() -> None:
                 rest = max(np.concatenate(elsewhere).mean(), 1e-6)
                 seams.append(np.concatenate(border).mean() / rest)
                 border_levels.append(np.concatenate(border).mean())
+                local_seams.append(local_seam_ratio(steps_x, steps_y))
                 rest_levels.append(rest)
                 # The same measure across the model's own token borders inside the new area: the
                 # seams every image of the v1 model has (v1's 16-px patches; v2's 32-px latent
@@ -240,6 +261,7 @@ def main() -> None:
                 # neighbours in the new area over the same in the same strips of the render. Below
                 # 1, the drawn area is smoother than a render, and the ratio reads high for it.
                 r_steps_x, r_steps_y = colour_steps(renders[-1])
+                render_local_seams.append(local_seam_ratio(r_steps_x, r_steps_y))
                 r_rest = r_steps_x[:, :ox - 1].ravel() if ox else r_steps_y[:oy - 1, :].ravel()
                 smoothness.append(rest / max(r_rest.mean(), 1e-6))
             pred_new, _ = read(outs)
@@ -255,6 +277,11 @@ def main() -> None:
                 # In 8-bit levels: the mean step across the border and elsewhere in the new area
                 # (a ratio of two steps under one level is no visible seam).
                 "border_step_levels": round(float(np.mean(border_levels)), 3),
+                # The step across the border over the steps beside it (a seam is a step its
+                # neighbourhood does not have), and the same on renders at the canvas size.
+                "local_seam_ratio_mean": round(float(np.mean(local_seams)), 3),
+                "local_seam_ratio_max": round(float(np.max(local_seams)), 3),
+                "renders_local_seam_ratio": round(float(np.mean(render_local_seams)), 3),
                 "new_area_step_levels": round(float(np.mean(rest_levels)), 3),
                 "patch_seam_ratio_in_new_area": round(float(np.mean(patch_seams[grids[0]])), 3),
                 **({f"seam_ratio_in_new_area_at_{g}px": round(float(np.mean(patch_seams[g])), 3) for g in grids[1:]}),
