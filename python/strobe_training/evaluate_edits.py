@@ -144,6 +144,8 @@ def main() -> None:
         results["modify_own_caption_0.3"] = {
             "scenes_all_kept": round(float(kept.all(1).double().mean()), 4),
             "attributes_kept": round(float(((pred_out == pred_in) & mask).sum() / mask.sum()), 4),
+            # Which attributes the misses were: scenes where each was specified and read otherwise.
+            "attributes_lost": {key: int(n) for key, n in zip(KEYS, ((pred_out != pred_in) & mask).sum(0).tolist()) if n},
             "target_scenes_all_kept": 0.95}
 
         # Modify at 0.7 with only the time of day changed.
