@@ -205,9 +205,9 @@ def main() -> None:
             outs, wholes, gens, renders, render_strips, unchanged, seams = [], [], [], [], [], True, []
             smoothness, border_levels, rest_levels, local_seams, render_local_seams = [], [], [], [], []
 
-            def local_seam_ratio(steps_x: np.ndarray, steps_y: np.ndarray) -> float:
-                """The mean step across the original's border lines over the mean of the steps
-                beside them, within side/32 pixels on either side along the same stretch."""
+            def border_steps(steps_x: np.ndarray, steps_y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                """The steps across the original's border lines, and the steps beside them
+                (parallel to them, within side/32 pixels on either side, along the same stretch)."""
                 band = side // 32           # 8 px at 256², 16 at 512²
                 across, beside = [], []
                 if ox:
@@ -220,7 +220,7 @@ def main() -> None:
                         across.append(steps_y[line, ox:ox + side])
                         beside += [steps_y[line - band:line, ox:ox + side].ravel(),
                                    steps_y[line + 1:line + 1 + band, ox:ox + side].ravel()]
-                return float(np.concatenate(across).mean() / max(np.concatenate(beside).mean(), 1e-6))
+                return np.concatenate(across), np.concatenate(beside)
 
             patch_seams: dict[int, list[float]] = {g: [] for g in grids}
             for i in range(len(scenes)):
@@ -229,24 +229,21 @@ def main() -> None:
                 wholes.append(out)
                 unchanged &= bool((out[oy:oy + side, ox:ox + side] == inputs[i]).all())
                 steps_x, steps_y = colour_steps(out)
-                new = np.ones((h, w), bool)
-                new[oy:oy + side, ox:ox + side] = False
-                border, elsewhere = [], []
+                border, beside = border_steps(steps_x, steps_y)
+                elsewhere = []
                 patch_borders: dict[int, list[np.ndarray]] = {g: [] for g in grids}
                 if ox:
-                    border += [steps_x[oy:oy + side, ox - 1], steps_x[oy:oy + side, ox + side - 1]]
                     elsewhere.append(steps_x[:, :ox - 1].ravel())
                     for g in grids:
                         patch_borders[g].append(steps_x[:, g - 1:ox - 1:g].ravel())
                 if oy:
-                    border += [steps_y[oy - 1, ox:ox + side], steps_y[oy + side - 1, ox:ox + side]]
                     elsewhere.append(steps_y[:oy - 1, :].ravel())
                     for g in grids:
                         patch_borders[g].append(steps_y[g - 1:oy - 1:g, :].ravel())
                 rest = max(np.concatenate(elsewhere).mean(), 1e-6)
-                seams.append(np.concatenate(border).mean() / rest)
-                border_levels.append(np.concatenate(border).mean())
-                local_seams.append(local_seam_ratio(steps_x, steps_y))
+                seams.append(border.mean() / rest)
+                border_levels.append(border.mean())
+                local_seams.append(border.mean() / max(beside.mean(), 1e-6))
                 rest_levels.append(rest)
                 # The same measure across the model's own token borders inside the new area: the
                 # seams every image of the v1 model has (v1's 16-px patches; v2's 32-px latent
@@ -263,7 +260,8 @@ def main() -> None:
                 # neighbours in the new area over the same in the same strips of the render. Below
                 # 1, the drawn area is smoother than a render, and the ratio reads high for it.
                 r_steps_x, r_steps_y = colour_steps(renders[-1])
-                render_local_seams.append(local_seam_ratio(r_steps_x, r_steps_y))
+                r_border, r_beside = border_steps(r_steps_x, r_steps_y)
+                render_local_seams.append(r_border.mean() / max(r_beside.mean(), 1e-6))
                 r_rest = r_steps_x[:, :ox - 1].ravel() if ox else r_steps_y[:oy - 1, :].ravel()
                 smoothness.append(rest / max(r_rest.mean(), 1e-6))
             pred_new, _ = read(outs)
@@ -276,8 +274,7 @@ def main() -> None:
                 "canvas": f"{w}x{h}", "original_unchanged": unchanged,
                 "seam_ratio_mean": round(float(np.mean(seams)), 3), "seam_ratio_max": round(float(np.max(seams)), 3),
                 "new_area_steps_vs_renders": round(float(np.mean(smoothness)), 3),
-                # In 8-bit levels: the mean step across the border and elsewhere in the new area
-                # (a ratio of two steps under one level is no visible seam).
+                # In 8-bit levels: the mean step across the border and elsewhere in the new area.
                 "border_step_levels": round(float(np.mean(border_levels)), 3),
                 # The step across the border over the steps beside it (a seam is a step its
                 # neighbourhood does not have), and the same on renders at the canvas size.

@@ -11,8 +11,8 @@ seed of image i, so the first 3,000 are the autoencoder's own training images, a
 ones). Each image is rendered afresh (about 45 ms at 512², for the object and sky masks, which
 the cache only holds merged), quantised to uint8 as a PNG would hold it, and encoded in float32.
 With --workers N the renders come from N processes and the encoder runs on --device; the chunks
-hold the same images as one process makes. --max-minutes stops starting chunks after that time (a fast
-machine with a fixed budget keeps what it made).
+hold the same images as one process makes. --max-minutes stops starting chunks after that time
+(a fast machine with a fixed budget keeps what it made).
 With --mirror (default on) its mirror image is encoded too, as the scene with left and right
 swapped (unless that scene is a held-out combination): twice the latents for one render.
 

@@ -503,15 +503,15 @@ def initial_weights(path: str, cfg: V2ModelConfig, sp=None) -> dict:
     if path.endswith(".safetensors"):
         from .export import load
         model, _, file_sp, _ = load(path)
-        if model.cfg.to_json() != cfg.to_json():
-            raise SystemExit(f"{path} holds another architecture:\n  {model.cfg.to_json()}\nthis run's:\n  {cfg.to_json()}")
         if sp is not None and file_sp.serialized_model_proto() != sp.serialized_model_proto():
             raise SystemExit(f"{path} holds another tokenizer than this run's tokenizer.model")
-        return model.state_dict()
-    ck = torch.load(path, weights_only=False, map_location="cpu")
-    if ck["config"] != cfg.to_json():
-        raise SystemExit(f"{path} holds another architecture:\n  {ck['config']}\nthis run's:\n  {cfg.to_json()}")
-    return ck["ema"]
+        found, weights = model.cfg.to_json(), model.state_dict()
+    else:
+        ck = torch.load(path, weights_only=False, map_location="cpu")
+        found, weights = ck["config"], ck["ema"]
+    if found != cfg.to_json():
+        raise SystemExit(f"{path} holds another architecture:\n  {found}\nthis run's:\n  {cfg.to_json()}")
+    return weights
 
 
 def train(args) -> dict:
