@@ -42,15 +42,16 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
 class RenderCache:
     """`count` renders under `root`, made on demand (`grow`), read back as random crops."""
 
-    def __init__(self, root: str, count: int, seed: int = 0):
+    def __init__(self, root: str, count: int, seed: int = 0, in_memory: bool = False):
         self.root, self.count, self.seed = root, count, seed
+        self.memory: dict[int, tuple[np.ndarray, np.ndarray]] | None = {} if in_memory else None
         os.makedirs(root, exist_ok=True)
         have = {n for n in os.listdir(root) if n.endswith(".npz")}
         self.ready = [i for i in range(count) if self._name(i) in have]
         self._next = 0
 
     def _name(self, i: int) -> str:
-        return f"{self.seed}-{i:06d}.npz"
+        return cache_file(self.seed, i)
 
     def grow(self, n: int) -> int:
         """Render up to n images not yet on disk; returns how many were made."""
@@ -60,27 +61,42 @@ class RenderCache:
             self._next += 1
             if i in ready:
                 continue
-            scene, w, h, rseed = image_spec(self.seed, i)
-            image, objects, bodies = render_with_masks(scene, w, h, rseed)
-            tmp = os.path.join(self.root, f".tmp-{os.getpid()}.npz")
-            np.savez(tmp, pixels=to_uint8(image), mask=(objects | bodies).astype(np.uint8))
-            os.replace(tmp, os.path.join(self.root, self._name(i)))
+            _render_to_cache((self.root, self.seed, i))
             self.ready.append(i)
             made += 1
         return made
+
+    def grow_parallel(self, n: int, workers: int) -> int:
+        """As `grow`, with the renders made by `workers` processes; returns how many were made."""
+        ready = set(self.ready)
+        todo = [i for i in range(self.count) if i not in ready][:n]
+        import multiprocessing
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            pool.map(_render_to_cache, [(self.root, self.seed, i) for i in todo], chunksize=4)
+        self.ready.extend(todo)
+        self._next = max(self._next, todo[-1] + 1) if todo else self._next
+        return len(todo)
 
     @property
     def full(self) -> bool:
         return len(self.ready) >= self.count
 
     def load(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        """Cached image i: uint8 pixels [H, W, 3] and mask [H, W]."""
+        """Cached image i: uint8 pixels [H, W, 3] and mask [H, W] (kept in memory after the first
+        read when the cache was made `in_memory`)."""
+        if self.memory is not None and i in self.memory:
+            return self.memory[i]
         with np.load(os.path.join(self.root, self._name(i))) as f:
-            return f["pixels"], f["mask"]
+            arrays = f["pixels"], f["mask"]
+        if self.memory is not None:
+            self.memory[i] = arrays
+        return arrays
 
-    def crops(self, rng: np.random.Generator, batch: int, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def crops(self, rng: np.random.Generator, batch: int, size: int,
+              device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
         """`batch` random size×size crops (random images, places and mirror) →
-        pixels [B, 3, S, S] float in [0, 1], masks [B, 1, S, S] float in {0, 1}."""
+        pixels [B, 3, S, S] float in [0, 1], masks [B, 1, S, S] float in {0, 1}, on `device`
+        (moved there as uint8, a quarter of the bytes of float)."""
         if not self.ready:
             raise RuntimeError("the render cache is empty: call grow() first")
         xs, ms = [], []
@@ -94,8 +110,23 @@ class RenderCache:
                 p, m = p[:, ::-1], m[:, ::-1]
             xs.append(torch.from_numpy(np.ascontiguousarray(p)).permute(2, 0, 1))
             ms.append(torch.from_numpy(np.ascontiguousarray(m))[None])
-        x = torch.stack(xs).float() / 255               # [B, 3, S, S]
-        return x, torch.stack(ms).float()               # [B, 1, S, S]
+        x = torch.stack(xs).to(device).float() / 255    # [B, 3, S, S]
+        return x, torch.stack(ms).to(device).float()    # [B, 1, S, S]
+
+
+def cache_file(seed: int, i: int) -> str:
+    """The name of cached image i of the stream `seed`."""
+    return f"{seed}-{i:06d}.npz"
+
+
+def _render_to_cache(job: tuple[str, int, int]) -> None:
+    """Renders image i of the stream (root, seed, i) into the cache folder, whole or not at all."""
+    root, seed, i = job
+    scene, w, h, rseed = image_spec(seed, i)
+    image, objects, bodies = render_with_masks(scene, w, h, rseed)
+    tmp = os.path.join(root, f".tmp-{os.getpid()}.npz")
+    np.savez(tmp, pixels=to_uint8(image), mask=(objects | bodies).astype(np.uint8))
+    os.replace(tmp, os.path.join(root, cache_file(seed, i)))
 
 
 def heldout_renders(n: int, width: int, height: int, seed: int = 0) -> torch.Tensor:

@@ -39,6 +39,7 @@ from .autoencoder import Autoencoder, AutoencoderConfig, parameter_count
 from .data import RenderCache, heldout_renders
 from .metrics import psnr, seam_summary
 from .paths import training_dir
+from .precision import resolve_bf16
 
 
 def weighted_l1(a: torch.Tensor, b: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
@@ -58,13 +59,15 @@ def reconstruction_loss(y: torch.Tensor, x: torch.Tensor, weights: torch.Tensor,
 
 
 def training_step(model: Autoencoder, x: torch.Tensor, mask: torch.Tensor, args, gen: torch.Generator) -> dict:
-    """One forward pass with the loss; returns {"loss": tensor, and floats for the log}."""
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+    """One forward pass with the loss; returns {"loss": tensor, and floats for the log}. The noise
+    is drawn on the CPU from `gen` (the same numbers on every device)."""
+    dev = x.device
+    with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=args.bf16):
         z = model.encode(x).float()                                          # [B, C, h, w]
         std = z.detach().std()
-        noisy = torch.rand(z.shape[0], 1, 1, 1, generator=gen) < 0.5          # [B, 1, 1, 1]
-        level = torch.rand(z.shape[0], 1, 1, 1, generator=gen) * args.latent_noise * std
-        z_in = z + noisy * level * torch.randn(z.shape, generator=gen)       # [B, C, h, w]
+        noisy = (torch.rand(z.shape[0], 1, 1, 1, generator=gen) < 0.5).to(dev)  # [B, 1, 1, 1]
+        level = torch.rand(z.shape[0], 1, 1, 1, generator=gen).to(dev) * args.latent_noise * std
+        z_in = z + noisy * level * torch.randn(z.shape, generator=gen).to(dev)  # [B, C, h, w]
         y = model.decode(z_in).float()                                       # [B, 3, H, W]
     weights = 1 + args.detail_weight * mask                                  # [B, 1, H, W]
     rec = reconstruction_loss(y, x, weights, args.grad_weight)
@@ -75,8 +78,7 @@ def training_step(model: Autoencoder, x: torch.Tensor, mask: torch.Tensor, args,
 
 @torch.no_grad()
 def ema_update(ema: Autoencoder, model: Autoencoder, rate: float) -> None:
-    for pe, pm in zip(ema.parameters(), model.parameters()):
-        pe.lerp_(pm, 1 - rate)
+    torch._foreach_lerp_(list(ema.parameters()), list(model.parameters()), 1 - rate)   # one fused update
 
 
 @torch.no_grad()
@@ -85,7 +87,7 @@ def latent_statistics(model: Autoencoder, cache: RenderCache, n: int) -> tuple[t
     zs = []
     for i in cache.ready[:n]:
         pixels, _ = cache.load(i)
-        x = torch.from_numpy(pixels).permute(2, 0, 1)[None].float() / 255     # [1, 3, H, W]
+        x = torch.from_numpy(pixels).permute(2, 0, 1)[None].float().to(model.latent_mean.device) / 255  # [1, 3, H, W]
         zs.append(model.encode(x)[0].flatten(1))                            # [C, h·w]
     z = torch.cat(zs, 1)                                                     # [C, N·h·w]
     return z.mean(1), z.std(1)
@@ -95,13 +97,14 @@ def latent_statistics(model: Autoencoder, cache: RenderCache, n: int) -> tuple[t
 def evaluate(model: Autoencoder, heldout: torch.Tensor, cache: RenderCache, stats_images: int) -> dict:
     """PSNR and seams of the held-out reconstructions; refreshes the model's latent statistics."""
     model.eval()
+    heldout = heldout.to(model.latent_mean.device)
     recon = torch.cat([model(heldout[i:i + 1]).clamp(0, 1) for i in range(len(heldout))])
     recon = torch.round(recon * 255) / 255                                   # as a PNG would hold it
     mean, std = latent_statistics(model, cache, stats_images)
     model.latent_mean.copy_(mean)
     model.latent_std.copy_(std)
     return {"psnr": round(psnr(recon, heldout), 3),
-            "seams": {str(g): v for g, v in seam_summary(recon).items()},
+            "seams": {str(g): v for g, v in seam_summary(recon.cpu()).items()},
             "latent_std_min": round(std.min().item(), 4), "latent_std_max": round(std.max().item(), 4),
             "latent_mean_abs_max": round(mean.abs().max().item(), 4)}
 
@@ -115,8 +118,8 @@ def save_checkpoint(path: str, state: dict) -> None:
     os.replace(tmp, path)
 
 
-def build(args) -> tuple[Autoencoder, Autoencoder, torch.optim.Optimizer]:
-    model = Autoencoder(AutoencoderConfig())
+def build(args, device: torch.device) -> tuple[Autoencoder, Autoencoder, torch.optim.Optimizer]:
+    model = Autoencoder(AutoencoderConfig()).to(device)
     ema = copy.deepcopy(model).requires_grad_(False)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.99), weight_decay=args.weight_decay)
     return model, ema, opt
@@ -130,19 +133,21 @@ def log(workdir: str, record: dict) -> None:
 
 def train(args) -> dict:
     torch.set_num_threads(args.threads)
+    args.bf16 = resolve_bf16(args.bf16, args.device)
     os.makedirs(args.workdir, exist_ok=True)
     path = os.path.join(args.workdir, "ae.ckpt")
     torch.manual_seed(args.seed)
-    model, ema, opt = build(args)
+    device = torch.device(args.device)
+    model, ema, opt = build(args, device)
     state = {"step": 0, "seconds": 0.0, "snapshots": 0}
     gen = torch.Generator().manual_seed(args.seed)
     if os.path.exists(path):
-        ck = torch.load(path, weights_only=False)
+        ck = torch.load(path, weights_only=False, map_location=device)
         model.load_state_dict(ck["model"])
         ema.load_state_dict(ck["ema"])
         opt.load_state_dict(ck["opt"])
         state = ck["state"]
-        gen.set_state(ck["gen"])
+        gen.set_state(ck["gen"].cpu())     # map_location moved it to the device
         print(f"resumed from {path} at step {state['step']}, {state['seconds'] / 3600:.2f} h", flush=True)
         if ck["config"] != model.cfg.to_json():   # e.g. the upsampling mode changed, same tensors
             print(f"note: configuration {ck['config']} continues as {model.cfg.to_json()}", flush=True)
@@ -152,7 +157,11 @@ def train(args) -> dict:
     for g in opt.param_groups:
         g["lr"] = args.lr
     rng = np.random.default_rng([args.seed, state["step"]])
-    cache = RenderCache(args.data, args.cache_images, seed=args.seed)
+    cache = RenderCache(args.data, args.cache_images, seed=args.seed, in_memory=args.in_memory)
+    if args.workers > 1:             # the whole cache first, from a pool of processes
+        t0 = time.time()
+        made = cache.grow_parallel(args.cache_images, args.workers)
+        print(f"rendered {made} images in {time.time() - t0:.1f} s with {args.workers} processes", flush=True)
     cache.grow(max(0, args.min_cache - len(cache.ready)))
     heldout = heldout_renders(args.eval_images, 512, 512, seed=args.seed)
 
@@ -181,7 +190,7 @@ def train(args) -> dict:
         t0 = time.time()
         if not cache.full:
             cache.grow(args.grow_per_step)
-        x, mask = cache.crops(rng, args.batch, args.crop)
+        x, mask = cache.crops(rng, args.batch, args.crop, device)
         warm = min(1.0, (state["step"] + 1) / args.warmup)
         for g in opt.param_groups:
             g["lr"] = args.lr * warm
@@ -251,7 +260,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--snapshot-hours", type=float, default=1.0)
     p.add_argument("--log-every", type=int, default=50)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1 …")
+    p.add_argument("--workers", type=int, default=0,
+                   help="render the whole cache first with this many processes (0: one image per step)")
+    p.add_argument("--in-memory", action="store_true", help="keep the cached renders in memory once read")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--bf16", dest="bf16", action="store_true", default=None,
+                   help="bf16 autocast (default: where it pays, precision.py)")
     p.add_argument("--no-bf16", dest="bf16", action="store_false", help="train in float32")
     return p
 

@@ -49,6 +49,7 @@ from strobe_training.scenes import caption, sample_scene
 from .dit import MMDiTConfig, V2Model, V2ModelConfig, flops_per_call, parameter_counts
 from .latents import LatentSet
 from .paths import training_dir
+from .precision import resolve_bf16
 
 STAGES = ("teacher", "tvm")
 
@@ -306,6 +307,11 @@ class Captions:
         return tokenize(self.sp, texts, self.max_tokens)
 
 
+def stage_batch(args, stage: str) -> int:
+    """A stage's batch size: --batch, or for TVM --tvm-batch where given."""
+    return args.tvm_batch if stage == "tvm" and args.tvm_batch else args.batch
+
+
 class Batches:
     """A stage's training batches on the CPU: (z0 [B, C, h, w], keep [B, 1, h, w], ids [B, L],
     mask [B, L], cell weights [B, 1, h, w]), drawn from `seed`."""
@@ -316,9 +322,10 @@ class Batches:
         self.captions = Captions(sp, max_tokens, seed + 1)
         self.mask_gen = torch.Generator().manual_seed(seed + 2)
         self.dropout = args.caption_dropout if stage == "teacher" else 0.0     # TVM drops its own
+        self.size = stage_batch(args, stage)
 
     def __call__(self):
-        z0, objects, bodies, scenes = self.data.batch(self.rng, self.args.batch)
+        z0, objects, bodies, scenes = self.data.batch(self.rng, self.size)
         b, _, h, w = z0.shape
         keep = keep_masks(b, h, w, self.args.fill_share, self.mask_gen)
         ids, mask = self.captions(scenes, self.dropout)
@@ -469,7 +476,7 @@ def run_stage(stage: str, args, cfg: V2ModelConfig, sp, data: LatentSet, init: d
             n = window["n"]
             record = {"stage": stage, "step": state["step"], "hours": round(state["seconds"] / 3600, 4),
                       "loss": round(window["loss"] / n, 5), "s_per_step": round(window["t"] / n, 3),
-                      "samples_per_s": round(args.batch * n / window["t"], 2)}
+                      "samples_per_s": round(stage_batch(args, stage) * n / window["t"], 2)}
             if stage == "tvm":
                 record |= {"terminal": round(window["terminal"] / n, 5), "fm": round(window["fm"] / n, 5)}
             log(args.workdir, record)
@@ -518,6 +525,7 @@ def train(args) -> dict:
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     device = torch.device(args.device)
+    args.bf16 = resolve_bf16(args.bf16, device)
     os.makedirs(args.workdir, exist_ok=True)
     import sentencepiece as spm
     tok_path = os.path.join(args.workdir, "tokenizer.model")
@@ -572,6 +580,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--tvm-steps", type=int, default=0, help="also stop TVM at this step (0: no limit)")
     p.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1 …")
     p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--tvm-batch", type=int, default=0, help="TVM's batch, when not --batch (a TVM step costs several teacher steps)")
     p.add_argument("--teacher-lr", type=float, default=3e-4)
     p.add_argument("--tvm-lr", type=float, default=1e-4)
     p.add_argument("--gap-lr-scale", type=float, default=10.0)
@@ -606,7 +615,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint-minutes", type=float, default=5.0)
     p.add_argument("--eval-minutes", type=float, default=10.0)
     p.add_argument("--log-every", type=int, default=20)
-    p.add_argument("--no-bf16", dest="bf16", action="store_false")
+    p.add_argument("--bf16", dest="bf16", action="store_true", default=None,
+                   help="bf16 autocast (default: where it pays, precision.py)")
+    p.add_argument("--no-bf16", dest="bf16", action="store_false", help="train in float32")
     return p
 
 
