@@ -128,6 +128,16 @@ def test_render_cache_is_reproducible(tmp_path):
     assert x.shape == (3, 3, 32, 32) and m.shape == (3, 1, 32, 32) and 0 <= x.min() and x.max() <= 1
 
 
+def test_render_cache_made_by_processes_is_the_same_cache(tmp_path):
+    serial, pooled = RenderCache(str(tmp_path / "s"), 3, seed=5), RenderCache(str(tmp_path / "p"), 3, seed=5, in_memory=True)
+    assert serial.grow(3) == 3 and pooled.grow_parallel(3, 2) == 3 and pooled.full
+    assert pooled.grow(1) == 0                                          # nothing left to render
+    for i in range(3):
+        assert all(np.array_equal(a, b) for a, b in zip(serial.load(i), pooled.load(i)))
+    assert pooled.load(2)[0] is pooled.load(2)[0]                       # kept in memory after one read
+    assert RenderCache(str(tmp_path / "p"), 3, seed=5).ready == [0, 1, 2]   # and on disk for a new run
+
+
 def test_seam_ratio_sees_a_grid_and_not_a_gradient():
     ramp = np.linspace(0, 1, 64, dtype=np.float32)
     smooth = np.stack([np.add.outer(ramp, ramp) / 2] * 3)              # [3, 64, 64]

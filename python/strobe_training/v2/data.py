@@ -14,6 +14,7 @@ from (seed, i) alone, so a cache can be deleted and rebuilt the same.
 from __future__ import annotations
 
 import os
+import time
 
 import numpy as np
 import torch
@@ -66,16 +67,21 @@ class RenderCache:
             made += 1
         return made
 
-    def grow_parallel(self, n: int, workers: int) -> int:
-        """As `grow`, with the renders made by `workers` processes; returns how many were made."""
+    def grow_parallel(self, n: int, workers: int, max_seconds: float = 0) -> int:
+        """As `grow`, with the renders made by `workers` processes, stopping after `max_seconds`
+        (0: no limit; images in progress then are not kept); returns how many were made."""
         ready = set(self.ready)
         todo = [i for i in range(self.count) if i not in ready][:n]
         import multiprocessing
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            pool.map(_render_to_cache, [(self.root, self.seed, i) for i in todo], chunksize=4)
-        self.ready.extend(todo)
-        self._next = max(self._next, todo[-1] + 1) if todo else self._next
-        return len(todo)
+        start, made = time.time(), []
+        with multiprocessing.get_context("fork").Pool(workers) as pool:   # leaving it stops the workers
+            for i in pool.imap_unordered(_render_to_cache, [(self.root, self.seed, i) for i in todo], chunksize=4):
+                made.append(i)
+                if max_seconds and time.time() - start > max_seconds:
+                    break
+        self.ready.extend(sorted(made))
+        self._next = self.count if len(made) == len(todo) else self._next
+        return len(made)
 
     @property
     def full(self) -> bool:
@@ -119,14 +125,16 @@ def cache_file(seed: int, i: int) -> str:
     return f"{seed}-{i:06d}.npz"
 
 
-def _render_to_cache(job: tuple[str, int, int]) -> None:
-    """Renders image i of the stream (root, seed, i) into the cache folder, whole or not at all."""
+def _render_to_cache(job: tuple[str, int, int]) -> int:
+    """Renders image i of the stream (root, seed, i) into the cache folder, whole or not at all;
+    returns i."""
     root, seed, i = job
     scene, w, h, rseed = image_spec(seed, i)
     image, objects, bodies = render_with_masks(scene, w, h, rseed)
     tmp = os.path.join(root, f".tmp-{os.getpid()}.npz")
     np.savez(tmp, pixels=to_uint8(image), mask=(objects | bodies).astype(np.uint8))
     os.replace(tmp, os.path.join(root, cache_file(seed, i)))
+    return i
 
 
 def heldout_renders(n: int, width: int, height: int, seed: int = 0) -> torch.Tensor:

@@ -160,7 +160,7 @@ def train(args) -> dict:
     cache = RenderCache(args.data, args.cache_images, seed=args.seed, in_memory=args.in_memory)
     if args.workers > 1:             # the whole cache first, from a pool of processes
         t0 = time.time()
-        made = cache.grow_parallel(args.cache_images, args.workers)
+        made = cache.grow_parallel(args.cache_images, args.workers, 60 * args.render_minutes)
         print(f"rendered {made} images in {time.time() - t0:.1f} s with {args.workers} processes", flush=True)
     cache.grow(max(0, args.min_cache - len(cache.ready)))
     heldout = heldout_renders(args.eval_images, 512, 512, seed=args.seed)
@@ -263,6 +263,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1 …")
     p.add_argument("--workers", type=int, default=0,
                    help="render the whole cache first with this many processes (0: one image per step)")
+    p.add_argument("--render-minutes", type=float, default=0, help="with --workers: stop rendering after this time (0: no limit)")
     p.add_argument("--in-memory", action="store_true", help="keep the cached renders in memory once read")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--bf16", dest="bf16", action="store_true", default=None,
