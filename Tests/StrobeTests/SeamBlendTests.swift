@@ -53,7 +53,7 @@ import Testing
         let region = (0..<w * h).map { i in i % w != 0 && i % w != w - 1 }
         let generated = [Float](repeating: 0, count: 3 * w * h)
         let known = (0..<3 * w * h).map { Float($0 % w == w - 1 ? 1 : 0) }
-        for solver in [SeamBlend.correction, { SeamBlend.correctionNaive(known: $0, generated: $1, region: $2, width: $3, height: $4) }] {
+        for solver in [{ SeamBlend.correction(known: $0, generated: $1, region: $2, width: $3, height: $4) }, { SeamBlend.correctionNaive(known: $0, generated: $1, region: $2, width: $3, height: $4) }] {
             let d = solver(known, generated, region, w, h)
             for i in 0..<3 * w * h where region[i % (w * h)] {
                 #expect(abs(d[i] - Float(i % w) / Float(w - 1)) < Self.level / 2)

@@ -60,16 +60,15 @@ public struct EditSetup: Sendable {
     }
 
     /// The final image: `keep·(generated + D) + (1 − keep)·known`, exact where `keep` is 0. `D` is
-    /// the seamless-blending correction (``SeamBlend``) over the pixels the sampler drew
-    /// (`keep > 0`): it removes the step where they meet the known ones and keeps their gradients.
-    /// `seamless` false leaves `D` out, for the previews after each step, which it would slow.
+    /// the seamless-blending correction over the pixels the sampler drew (`keep > 0`): it removes
+    /// the step where they meet the known ones and keeps their gradients; the smooth part of the
+    /// difference along the border goes through ``SeamBlend``, its fine part fades in over a band
+    /// (``BorderBand``). `seamless` false leaves `D` out, for the previews after each step, which it
+    /// would slow.
     func composite(_ generated: RGBImage, seamless: Bool = true) -> RGBImage {
         guard let keep else { return generated }
         let plane = keep.count
-        let correction = seamless
-            ? SeamBlend.correction(known: knownPixels.pixels, generated: generated.pixels, region: keep.map { $0 > 0 },
-                                   width: generated.width, height: generated.height)            // [3, H, W]
-            : nil
+        let correction = seamless ? seamlessCorrection(generated) : nil                   // [3, H, W]
         var pixels = generated.pixels
         for i in 0..<pixels.count {
             let w = keep[i % plane]
@@ -77,6 +76,21 @@ public struct EditSetup: Sendable {
             pixels[i] = w == 0 ? knownPixels.pixels[i] : w * drawn + (1 - w) * knownPixels.pixels[i]
         }
         return try! RGBImage(width: generated.width, height: generated.height, pixels: pixels)
+    }
+
+    /// `D [3, H, W]` of ``composite(_:seamless:)``: the blending of the smooth difference along the
+    /// border plus the fade of its fine part.
+    private func seamlessCorrection(_ generated: RGBImage) -> [Float] {
+        guard let keep else { return [] }
+        let (known, drawn, region) = (knownPixels.pixels, generated.pixels, keep.map { $0 > 0 })
+        let (w, h) = (generated.width, generated.height)
+        let band = BorderBand.width(forWidth: w, height: h)
+        let fine = BorderBand.fine(known: known, generated: drawn, region: region, width: w, height: h, band: band)
+        let smooth = (0..<known.count).map { known[$0] - drawn[$0] - fine[$0] }          // [3, H, W]
+        let blended = SeamBlend.correction(known: known, generated: drawn, region: region, width: w, height: h,
+                                           boundary: smooth)
+        let faded = BorderBand.fade(fine: fine, region: region, width: w, height: h, band: band)
+        return zip(blended, faded).map { $0 + $1 }
     }
 
     /// - Parameters:

@@ -59,9 +59,14 @@ enum SeamBlend {
 
     /// The correction `D [C, H, W]` (zero outside Ω) for `generated [C, H, W]` to meet
     /// `known [C, H, W]` without a step; `region [H·W]` is Ω; C ≤ 4. A connected part of Ω that
-    /// touches no known pixel gets no correction.
-    static func correction(known: [Float], generated: [Float], region: [Bool], width: Int, height: Int) -> [Float] {
-        correct(known: known, generated: generated, region: region, width: width, height: height) { level in
+    /// touches no known pixel gets no correction. `boundary [C, H, W]`, where given, is the
+    /// difference D must meet at the known pixels in place of `known − generated` (the slope
+    /// guidance across the border still comes from `known`): ``BorderBand`` passes the smooth part
+    /// of that difference and fades the rest in itself.
+    static func correction(known: [Float], generated: [Float], region: [Bool], width: Int, height: Int,
+                           boundary: [Float]? = nil) -> [Float] {
+        correct(known: known, generated: generated, region: region, width: width, height: height,
+                boundary: boundary) { level in
             var level = level
             var change = fullMultigrid(&level), cycles = 1
             while change >= tolerance, cycles < maxCycles {
@@ -88,10 +93,10 @@ enum SeamBlend {
 
     /// Sets up the problem and hands it to `solver`; returns `D [C, H, W]`.
     private static func correct(known: [Float], generated: [Float], region: [Bool], width: Int, height: Int,
-                                solver: (Level) -> [Pixel]) -> [Float] {
+                                boundary: [Float]? = nil, solver: (Level) -> [Pixel]) -> [Float] {
         let plane = width * height
         precondition(region.count == plane && known.count == generated.count && known.count % plane == 0
-                     && known.count / plane <= 4,
+                     && known.count / plane <= 4 && (boundary?.count ?? known.count) == known.count,
                      "SeamBlend: \(known.count), \(generated.count) samples for a \(width)x\(height) region")
         let channels = known.count / plane
         let unknown = reachable(region, width: width, height: height)
@@ -106,7 +111,8 @@ enum SeamBlend {
         }
         let (k, g) = (pixels(known), pixels(generated))
         var value = [Pixel](repeating: Pixel(), count: plane), rhs = value
-        for i in 0..<plane where !unknown[i] { value[i] = k[i] - g[i] }
+        let meet = boundary.map(pixels)                                                   // [H·W]
+        for i in 0..<plane where !unknown[i] { value[i] = meet?[i] ?? k[i] - g[i] }
         // Across the border the guidance is the known image's own last step, mirrored
         // (`known_q − known_q'`, q' the pixel beyond q; 0 where that is not known), in place of
         // the generated image's step there: rhs_p = Σ over known neighbours q of
