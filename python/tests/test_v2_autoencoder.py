@@ -146,3 +146,13 @@ def test_seam_ratio_sees_a_grid_and_not_a_gradient():
     noisy = np.clip(blocks + np.random.default_rng(1).normal(0, 0.01, blocks.shape), 0, 1)
     assert seam_ratio(noisy, 16) > 3
     assert psnr(torch.zeros(1, 3, 4, 4), torch.full((1, 3, 4, 4), 0.1)) == pytest.approx(20.0)
+
+
+def test_bf16_is_the_default_only_where_it_pays(monkeypatch):
+    from strobe_training.v2 import precision
+    assert precision.resolve_bf16(True, "cpu") and not precision.resolve_bf16(False, "cuda")   # a choice wins
+    assert precision.resolve_bf16(None, "cuda")
+    monkeypatch.setattr(precision, "cpu_flags", lambda: {"avx2", "fma"})
+    assert not precision.resolve_bf16(None, "cpu")                  # emulated: about 30× slower
+    monkeypatch.setattr(precision, "cpu_flags", lambda: {"avx512f", "avx512_bf16"})
+    assert precision.resolve_bf16(None, "cpu")
