@@ -373,3 +373,22 @@ def test_latents_from_a_render_pool_match_one_process(tmp_path):
                 assert np.array_equal(a[key], b[key]), (name, key)
     stopped = build("stopped", "--workers", "2", "--max-minutes", "1e-9")
     assert not any(p.name.startswith("chunk-") for p in stopped.iterdir())
+
+
+def test_tvm_starts_from_the_teachers_raw_weights_when_asked(tmp_path, monkeypatch):
+    latents = tmp_path / "latents"
+    latents.mkdir()
+    synthetic_latents(latents)
+    work = tmp_path / "run"
+    train_dit.train(trainer_args(work, latents, stages="teacher", teacher_steps=3))
+    teacher = torch.load(work / "teacher.ckpt", weights_only=False)
+    assert any(not torch.equal(teacher["model"][k], teacher["ema"][k]) for k in teacher["model"])
+    inits = {}
+    original = train_dit.run_stage
+
+    def spy(stage, args, cfg, sp, data, init, device):
+        inits[stage] = init
+        return original(stage, args, cfg, sp, data, init, device)
+    monkeypatch.setattr(train_dit, "run_stage", spy)
+    train_dit.train(trainer_args(work, latents, stages="tvm", tvm_steps=1, tvm_init="raw"))
+    assert all(torch.equal(inits["tvm"][k], teacher["model"][k]) for k in teacher["model"])

@@ -500,7 +500,8 @@ def run_stage(stage: str, args, cfg: V2ModelConfig, sp, data: LatentSet, init: d
           flush=True)
     for s, h in old_handlers.items():
         signal.signal(s, h)
-    return {"ema": {k: v.cpu() for k, v in ema.state_dict().items()}, "finished": finished}
+    return {"ema": {k: v.cpu() for k, v in ema.state_dict().items()},
+            "model": {k: v.cpu() for k, v in model.state_dict().items()}, "finished": finished}
 
 
 def initial_weights(path: str, cfg: V2ModelConfig, sp=None) -> dict:
@@ -552,13 +553,14 @@ def train(args) -> dict:
         if stage == "teacher" and args.init and not os.path.exists(os.path.join(args.workdir, "teacher.ckpt")):
             init = initial_weights(args.init, cfg, sp)
         if stage == "tvm":
-            teacher = result.get("ema")
+            key = "model" if args.tvm_init == "raw" else "ema"    # which of the teacher's weights
+            teacher = result.get(key)
             if teacher is None:
                 teacher_path = os.path.join(args.workdir, "teacher.ckpt")
                 if not os.path.exists(os.path.join(args.workdir, "tvm.ckpt")) and not os.path.exists(teacher_path):
                     raise SystemExit(f"the tvm stage starts from the teacher: {teacher_path} is missing")
                 if os.path.exists(teacher_path):
-                    teacher = torch.load(teacher_path, weights_only=False, map_location="cpu")["ema"]
+                    teacher = torch.load(teacher_path, weights_only=False, map_location="cpu")[key]
             init = teacher
         result = run_stage(stage, args, cfg, sp, data, init, device)
         if not result["finished"]:
@@ -580,6 +582,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--tvm-steps", type=int, default=0, help="also stop TVM at this step (0: no limit)")
     p.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1 …")
     p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--tvm-init", choices=["ema", "raw"], default="ema",
+                   help="TVM starts from the teacher's EMA or its raw weights (a run of a few hundred steps: "
+                        "the EMA still lags)")
     p.add_argument("--tvm-batch", type=int, default=0, help="TVM's batch, when not --batch (a TVM step costs several teacher steps)")
     p.add_argument("--teacher-lr", type=float, default=3e-4)
     p.add_argument("--tvm-lr", type=float, default=1e-4)
