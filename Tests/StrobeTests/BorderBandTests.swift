@@ -19,14 +19,15 @@ import Testing
 
     @Test func theFineDifferenceFadesLinearlyOverTheBand() {
         let (w, h, band) = (Self.w, Self.h, 8)
-        let fine = BorderBand.fine(known: Self.known, generated: Self.generated, region: Self.region,
+        let onRing = BorderBand.ring(Self.region, width: w, height: h)
+        let fine = BorderBand.fine(known: Self.known, generated: Self.generated, onRing: onRing,
                                    width: w, height: h, band: band)
         // On the ring the difference is ±0.1 and its mean over 9 rows ±0.011: the fine part ±0.089
         // (rows 4 … 27, whose window lies inside the canvas).
         let y = 10, ringPixel = y * w + Self.edge - 1
         #expect(abs(fine[ringPixel] - (0.1 - 0.1 / 9)) < 1e-5)
         #expect(fine[y * w + Self.edge] == 0 && fine[y * w + 3] == 0)      // zero off the ring
-        let faded = BorderBand.fade(fine: fine, region: Self.region, width: w, height: h, band: band)
+        let faded = BorderBand.fade(fine: fine, region: Self.region, onRing: onRing, width: w, height: h, band: band)
         for d in 1...10 {
             let expected = d < band ? (1 - Float(d) / Float(band)) * fine[ringPixel] : 0
             #expect(abs(faded[y * w + Self.edge - 1 + d] - expected) < 1e-6, "d = \(d)")

@@ -20,6 +20,9 @@
 /// `1 / band` of itself per pixel instead of all at once. Where the model's picture equals the
 /// known one, both parts are zero.
 enum BorderBand {
+    /// The four neighbours' offsets `(dx, dy)`.
+    private static let neighbours = [(-1, 0), (1, 0), (0, -1), (0, 1)]
+
     /// The band's width for a canvas: 1/32 of its shorter side, at least 4 pixels (8 at 256², 16 at
     /// 512²), about the scale of the model's smallest cells.
     static func width(forWidth width: Int, height: Int) -> Int { max(4, min(width, height) / 32) }
@@ -33,17 +36,20 @@ enum BorderBand {
         }
     }
 
-    /// The fine part of `known − generated` on the ring, `[C, H, W]` (zero off the ring): the
-    /// difference less its mean over the ring pixels within `band / 2` (Chebyshev distance).
-    static func fine(known: [Float], generated: [Float], region: [Bool], width: Int, height: Int, band: Int) -> [Float] {
+    /// The fine part of `known − generated` on the ring (`onRing [H·W]`, from ``ring(_:width:height:)``),
+    /// `[C, H, W]` (zero off the ring): the difference less its mean over the ring pixels within
+    /// `band / 2` (Chebyshev distance).
+    static func fine(known: [Float], generated: [Float], onRing: [Bool], width: Int, height: Int, band: Int) -> [Float] {
         let plane = width * height, channels = known.count / plane
-        precondition(region.count == plane && known.count == generated.count && known.count == channels * plane,
-                     "BorderBand: \(known.count), \(generated.count) samples for a \(width)x\(height) region")
-        let onRing = ring(region, width: width, height: height), r = band / 2
+        precondition(onRing.count == plane && known.count == generated.count && known.count == channels * plane,
+                     "BorderBand: \(known.count), \(generated.count) samples for a \(width)x\(height) ring")
+        let r = band / 2
         var out = [Float](repeating: 0, count: known.count)
+        var sum = [Float](repeating: 0, count: channels)
         for i in 0..<plane where onRing[i] {
             let (x, y) = (i % width, i / width)
-            var sum = [Float](repeating: 0, count: channels), n: Float = 0
+            for c in 0..<channels { sum[c] = 0 }
+            var n: Float = 0
             for qy in max(0, y - r)...min(height - 1, y + r) {
                 for qx in max(0, x - r)...min(width - 1, x + r) where onRing[qy * width + qx] {
                     let q = qy * width + qx
@@ -59,15 +65,15 @@ enum BorderBand {
     }
 
     /// The fade of `fine [C, H, W]` into `region`: `(1 − d / band) × fine` of the nearest ring pixel
-    /// (breadth first, 4-neighbours) at the pixels `d < band` steps into the region; zero elsewhere.
-    static func fade(fine: [Float], region: [Bool], width: Int, height: Int, band: Int) -> [Float] {
+    /// (`onRing`; breadth first, 4-neighbours) at the pixels `d < band` steps into the region; zero
+    /// elsewhere.
+    static func fade(fine: [Float], region: [Bool], onRing: [Bool], width: Int, height: Int, band: Int) -> [Float] {
         let plane = width * height, channels = fine.count / plane
         var out = [Float](repeating: 0, count: fine.count)
         guard band > 1 else { return out }
-        var distance = [Int](repeating: Int.max, count: plane), source = [Int](repeating: -1, count: plane)
+        var source = [Int](repeating: -1, count: plane)          // the nearest ring pixel; -1: not reached
         var frontier: [Int] = []
-        for (i, on) in ring(region, width: width, height: height).enumerated() where on {
-            distance[i] = 0
+        for i in 0..<plane where onRing[i] {
             source[i] = i
             frontier.append(i)
         }
@@ -75,11 +81,11 @@ enum BorderBand {
             var next: [Int] = []
             for i in frontier {
                 let (x, y) = (i % width, i / width)
-                for (nx, ny) in [(x - 1, y), (x + 1, y), (x, y - 1), (x, y + 1)]
-                where nx >= 0 && nx < width && ny >= 0 && ny < height {
+                for (dx, dy) in neighbours {
+                    let (nx, ny) = (x + dx, y + dy)
+                    guard nx >= 0, nx < width, ny >= 0, ny < height else { continue }
                     let j = ny * width + nx
-                    guard region[j], distance[j] == Int.max else { continue }
-                    distance[j] = d
+                    guard region[j], source[j] < 0 else { continue }
                     source[j] = source[i]
                     next.append(j)
                 }

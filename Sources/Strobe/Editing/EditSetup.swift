@@ -68,7 +68,7 @@ public struct EditSetup: Sendable {
     func composite(_ generated: RGBImage, seamless: Bool = true) -> RGBImage {
         guard let keep else { return generated }
         let plane = keep.count
-        let correction = seamless ? seamlessCorrection(generated) : nil                   // [3, H, W]
+        let correction = seamless ? seamlessCorrection(generated, region: keep.map { $0 > 0 }) : nil  // [3, H, W]
         var pixels = generated.pixels
         for i in 0..<pixels.count {
             let w = keep[i % plane]
@@ -78,18 +78,18 @@ public struct EditSetup: Sendable {
         return try! RGBImage(width: generated.width, height: generated.height, pixels: pixels)
     }
 
-    /// `D [3, H, W]` of ``composite(_:seamless:)``: the blending of the smooth difference along the
-    /// border plus the fade of its fine part.
-    private func seamlessCorrection(_ generated: RGBImage) -> [Float] {
-        guard let keep else { return [] }
-        let (known, drawn, region) = (knownPixels.pixels, generated.pixels, keep.map { $0 > 0 })
+    /// `D [3, H, W]` of ``composite(_:seamless:)`` over `region [H·W]`: the blending of the smooth
+    /// difference along the border plus the fade of its fine part.
+    private func seamlessCorrection(_ generated: RGBImage, region: [Bool]) -> [Float] {
+        let (known, drawn) = (knownPixels.pixels, generated.pixels)
         let (w, h) = (generated.width, generated.height)
         let band = BorderBand.width(forWidth: w, height: h)
-        let fine = BorderBand.fine(known: known, generated: drawn, region: region, width: w, height: h, band: band)
+        let onRing = BorderBand.ring(region, width: w, height: h)
+        let fine = BorderBand.fine(known: known, generated: drawn, onRing: onRing, width: w, height: h, band: band)
         let smooth = (0..<known.count).map { known[$0] - drawn[$0] - fine[$0] }          // [3, H, W]
         let blended = SeamBlend.correction(known: known, generated: drawn, region: region, width: w, height: h,
                                            boundary: smooth)
-        let faded = BorderBand.fade(fine: fine, region: region, width: w, height: h, band: band)
+        let faded = BorderBand.fade(fine: fine, region: region, onRing: onRing, width: w, height: h, band: band)
         return zip(blended, faded).map { $0 + $1 }
     }
 

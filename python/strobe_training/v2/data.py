@@ -69,7 +69,8 @@ class RenderCache:
 
     def grow_parallel(self, n: int, workers: int, max_seconds: float = 0) -> int:
         """As `grow`, with the renders made by `workers` processes, stopping after `max_seconds`
-        (0: no limit; images in progress then are not kept); returns how many were made."""
+        (0: no limit; images in progress then are not counted, though a later cache finds those
+        that were written); returns how many were made."""
         ready = set(self.ready)
         todo = [i for i in range(self.count) if i not in ready][:n]
         import multiprocessing
@@ -79,8 +80,7 @@ class RenderCache:
                 made.append(i)
                 if max_seconds and time.time() - start > max_seconds:
                     break
-        self.ready.extend(sorted(made))
-        self._next = self.count if len(made) == len(todo) else self._next
+        self.ready.extend(sorted(made))         # `grow` skips these: it continues from where it was
         return len(made)
 
     @property
