@@ -111,7 +111,7 @@ def main() -> None:
     started = time.time()
     side, multiple, grids = model_geometry(args.model)
     MASK = mask_slices(side)
-    classifier, _ = load_or_train()
+    classifier, classifier_info = load_or_train()
     rng = np.random.default_rng(args.seed)
     scenes = [sample_scene(rng) for _ in range(args.scenes)]
     captions = [caption(s, rng) for s in scenes]
@@ -296,7 +296,8 @@ def main() -> None:
     results["meta"] = {"scenes": args.scenes, "seed": args.seed, "seconds": round(time.time() - started, 1),
                        "input_side": side, "token_grids_px": list(grids),
                        "model": os.path.basename(args.model), "images_by": "the Swift engine (strobe edit, reframe, generate)",
-                       "classifier": "strobe_training.evaluation.classifier.load_or_train() (renders only)"}
+                       "classifier": "strobe_training.evaluation.classifier.load_or_train() (renders only)",
+                       "classifier_weights_sha256": classifier_info["weights_sha256"]}
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump(results, f, indent=1)

@@ -419,8 +419,11 @@ def test_evaluate_end_to_end(tmp_path):
     assert len(side["rows"]) == 4 and side["columns"][0] == "RENDER"
     # The classifier was cached: the same recipe loads it.
     messages = []
-    load_or_train(str(tmp_path / "cache"), 64, 16, 1, log=messages.append)
+    _, info = load_or_train(str(tmp_path / "cache"), 64, 16, 1, log=messages.append)
     assert messages and messages[0].startswith("classifier: loaded"), messages
+    # The result names the classifier's weights, and the cached copy has the same ones.
+    assert len(meta["classifier"]["weights_sha256"]) == 12
+    assert info["weights_sha256"] == meta["classifier"]["weights_sha256"]
 
     # A later run without the teacher carries its figures from this one; a run on other scenes cannot.
     later = tmp_path / "later.json"

@@ -65,6 +65,13 @@ def test_results_of_other_scenes_or_another_classifier_are_refused():
     with pytest.raises(Incomparable, match="trained anew"):
         check_comparable(V1, retrained)
     check_comparable(V1, result(acc=0.5))
+    # Where both name their classifier's weights, the fingerprints decide.
+    a, b = copy.deepcopy(V1), result(validation=0.5)
+    a["meta"]["classifier"]["weights_sha256"] = b["meta"]["classifier"]["weights_sha256"] = "0123456789ab"
+    check_comparable(a, b)
+    b["meta"]["classifier"]["weights_sha256"] = "ba9876543210"
+    with pytest.raises(Incomparable, match="weights differ"):
+        check_comparable(a, b)
 
 
 def test_the_command_exits_by_the_verdict(tmp_path, capsys):

@@ -197,10 +197,21 @@ def recipe(n_train: int, n_val: int, epochs: int, seed: int) -> dict:
             "values": {k: [str(v) for v in ATTRIBUTE_VALUES[k]] for k in KEYS}}
 
 
+def weights_fingerprint(model: torch.nn.Module) -> str:
+    """sha256 (12 hex digits) of the model's tensors in state-dict order: the same recipe trained on
+    two machines gives two fingerprints, so results made with different classifiers are told apart."""
+    h = hashlib.sha256()
+    for name, t in model.state_dict().items():
+        h.update(name.encode())
+        h.update(t.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:12]
+
+
 def load_or_train(cache_dir: str | None = None, n_train: int = 16_000, n_val: int = 1_000, epochs: int = 8,
                   seed: int = 0, retrain: bool = False, log=print) -> tuple[AttributeClassifier, dict]:
     """The cached classifier for this recipe, or a freshly trained one (then cached).
-    Returns (model in eval mode, info with the validation accuracies and timings)."""
+    Returns (model in eval mode, info with the validation accuracies, timings and the weights'
+    fingerprint)."""
     cache_dir = cache_dir or default_cache_dir()
     r = recipe(n_train, n_val, epochs, seed)
     digest = hashlib.sha256(json.dumps(r, sort_keys=True).encode()).hexdigest()[:12]
@@ -211,7 +222,7 @@ def load_or_train(cache_dir: str | None = None, n_train: int = 16_000, n_val: in
         model.load_state_dict(saved["state"])
         model.eval()
         log(f"classifier: loaded {path}")
-        return model, saved["info"]
+        return model, {**saved["info"], "weights_sha256": weights_fingerprint(model)}
     torch.manual_seed(seed)
     log(f"classifier: rendering {n_train} training images (half size) and {n_val} validation images")
     t0 = time.time()
@@ -239,4 +250,4 @@ def load_or_train(cache_dir: str | None = None, n_train: int = 16_000, n_val: in
     os.replace(tmp, path)
     log(f"classifier: saved {path}; validation accuracy (full-size renders) "
         f"{info['validation_accuracy_mean']:.4f}")
-    return model, info
+    return model, {**info, "weights_sha256": weights_fingerprint(model)}

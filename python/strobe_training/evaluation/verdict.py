@@ -59,9 +59,13 @@ def check_comparable(v1: dict, v2: dict) -> None:
     ca, cb = a.get("classifier") or {}, b.get("classifier") or {}
     if ca.get("recipe") != cb.get("recipe"):
         problems.append("classifier recipe differs")
+    elif ca.get("weights_sha256") and cb.get("weights_sha256"):
+        if ca["weights_sha256"] != cb["weights_sha256"]:
+            problems.append("the classifier was trained anew in between (its weights differ)")
     elif ca.get("validation_accuracy") != cb.get("validation_accuracy"):
-        # The same recipe trained on another machine reads differently (edit figures moved by up
-        # to 0.13 between two machines): its validation accuracies tell the two apart.
+        # Results from before the fingerprint: the same recipe trained on another machine reads
+        # differently (edit figures moved by up to 0.13 between two machines), and its
+        # validation accuracies tell the two apart.
         problems.append("the classifier was trained anew in between (its validation accuracies differ)")
     if problems:
         raise Incomparable("; ".join(problems))
