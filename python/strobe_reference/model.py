@@ -32,6 +32,7 @@ mathematics of docs/architecture.md: one jump from t to s is x_s = x_t + (s − 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 
@@ -213,10 +214,16 @@ class TextEncoder(nn.Module):
 # Denoiser
 
 
+@functools.lru_cache(maxsize=16)
+def _sinusoid_frequencies(half: int, max_period: float, device: torch.device) -> torch.Tensor:
+    """f_i = max_period^(−i/half) [half] in fp64, computed on the CPU and kept on `device`: made once,
+    so a forward pass on a GPU copies nothing from the host (each copy would wait for the GPU)."""
+    return torch.exp(-math.log(max_period) * torch.arange(half, dtype=torch.float64) / half).to(device)
+
+
 def timestep_sinusoids(t: torch.Tensor, dim: int, max_period: float) -> torch.Tensor:
     """t [B] → [B, dim]: [cos(t·f_i), sin(t·f_i)], f_i = max_period^(−i/half), computed in fp64."""
-    half = dim // 2
-    freqs = torch.exp(-math.log(max_period) * torch.arange(half, dtype=torch.float64) / half).to(t.device)
+    freqs = _sinusoid_frequencies(dim // 2, float(max_period), t.device)
     args = t.double()[:, None] * freqs[None]
     return torch.cat([torch.cos(args), torch.sin(args)], dim=-1).float()
 

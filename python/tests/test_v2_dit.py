@@ -392,3 +392,41 @@ def test_tvm_starts_from_the_teachers_raw_weights_when_asked(tmp_path, monkeypat
     monkeypatch.setattr(train_dit, "run_stage", spy)
     train_dit.train(trainer_args(work, latents, stages="tvm", tvm_steps=1, tvm_init="raw"))
     assert all(torch.equal(inits["tvm"][k], teacher["model"][k]) for k in teacher["model"])
+
+
+READS = ("item", "tolist", "numpy", "cpu", "__bool__", "__float__", "__int__", "__index__")
+
+
+def test_a_training_step_reads_nothing_back_from_the_device(monkeypatch):
+    # On a GPU, reading a value (loss.item(), a boolean index, a copy to the host) makes the CPU
+    # wait for every queued kernel, so it cannot queue the next ones meanwhile. The step's own code
+    # (this package's frames) must read nothing; PyTorch's optimiser reads its CPU step counters.
+    import copy
+    import sys
+    cfg = tiny_config()
+    model = randomized(cfg).train()
+    ema, target = copy.deepcopy(model), copy.deepcopy(model)
+    opt = train_dit.make_optimizer(model, 1e-3)
+    args = train_dit.parser().parse_args(["--no-bf16", "--warmup", "2"])
+    z0, ids, mask, _ = inputs(3, 8, 8)
+    keep = torch.zeros(3, 1, 8, 8)
+    keep[1, :, :, :4] = 1
+    batch = (z0, keep, ids, mask, torch.ones(3, 1, 8, 8))
+    empty_ids, empty_mask = ids[:1, :1].clone(), torch.ones(1, 1, dtype=torch.bool)     # an empty caption: one token
+    reads = []
+    for name in READS:
+        original = getattr(torch.Tensor, name)
+
+        def spy(self, *a, _original=original, _name=name, **k):
+            caller = sys._getframe(1).f_code.co_filename
+            if "strobe_training" in caller or "strobe_reference" in caller:
+                reads.append(f"{_name} in {caller}:{sys._getframe(1).f_lineno}")
+            return _original(self, *a, **k)
+        monkeypatch.setattr(torch.Tensor, name, spy)
+    for stage in ("teacher", "tvm"):
+        loss, parts = train_dit.training_step(stage, args, model, ema, target, opt, batch, 1e-3, 0,
+                                              empty_ids, empty_mask)
+        assert isinstance(loss, torch.Tensor) and all(isinstance(v, torch.Tensor) for v in parts.values())
+    monkeypatch.undo()
+    assert reads == []
+    assert torch.isfinite(loss) and set(parts) == {"terminal", "fm"}

@@ -40,6 +40,7 @@ attention with a key mask, 2-D RoPE, sincos embeddings, patchify: all in the eng
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 
 import torch
@@ -204,7 +205,7 @@ class MMDiT(nn.Module):
         x = self.patch_embed(patchify(z_t, p))                                         # [B, N, D]
         if fill is not None and self.fill_embed is not None:
             x = x + self.fill_embed(patchify(fill.to(x.dtype), p))                     # [B, N, D]
-        x = x + position_embedding(h // p, w // p, cfg.hidden_size, cfg.position_grid).to(x.device, x.dtype)
+        x = x + _positions(h // p, w // p, cfg.hidden_size, float(cfg.position_grid), x.device, x.dtype)  # [B, N, D]
         y = self.context_embed(text)                                                   # [B, L, D]
         N = x.shape[1]
         key_mask = torch.cat([text_mask, torch.ones(B, N, dtype=torch.bool, device=x.device)], dim=1)  # [B, T]
@@ -218,6 +219,13 @@ class MMDiT(nn.Module):
         """u = (z_t − ẑ) / max(t, t_min), [B, C, h, w]."""
         z_hat = self(z_t, t, gap, beta, text, text_mask, fill)
         return (z_t - z_hat) / t.clamp(min=self.cfg.t_min)[:, None, None, None]
+
+
+@functools.lru_cache(maxsize=32)
+def _positions(rows: int, cols: int, dim: int, grid: float, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """`position_embedding` [rows·cols, dim] on `device` in `dtype`, made once per size: a copy from
+    the host in every forward pass would make the CPU wait for the GPU each time."""
+    return position_embedding(rows, cols, dim, grid).to(device, dtype)
 
 
 class V2Model(nn.Module):

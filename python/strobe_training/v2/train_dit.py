@@ -120,6 +120,15 @@ def sample_gap_times(b: int, s_mean: float):
     return t, s, s2
 
 
+def to_device(x: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """x on `device`. From the host to a GPU through pinned memory, without waiting: a copy from
+    ordinary (pageable) memory waits until the GPU has run everything queued before it, so the CPU
+    could not queue the next kernels meanwhile."""
+    if device.type != "cuda" or x.device == device:
+        return x.to(device)
+    return x.pin_memory().to(device, non_blocking=True)
+
+
 def cell_weights(objects: torch.Tensor, bodies: torch.Tensor, object_weight: float, sky_weight: float) -> torch.Tensor:
     """Loss weights per latent cell [B, 1, h, w] from the shares of its pixels that objects and the
     sun, moon or stars changed ([B, 1, h, w] in [0, 1]): 1 + object_weight·objects +
@@ -190,7 +199,7 @@ def fill_input(z0: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
 def teacher_loss(model: V2Model, z0, weights, ids, mask, fill, t_mean, t_std, at_one):
     """Flow matching at gap 0, β = 1: |u(z_t, t) − (ε − z0)|², weighted per latent cell."""
     b = z0.shape[0]
-    t = teacher_times(b, t_mean, t_std, at_one).to(z0.device)
+    t = to_device(teacher_times(b, t_mean, t_std, at_one), z0.device)
     eps = torch.randn_like(z0)
     z_t = (1 - t)[:, None, None, None] * z0 + t[:, None, None, None] * eps
     text = model.encode_text(ids, mask)
@@ -206,15 +215,14 @@ def guidance_at(time: torch.Tensor, w, until: float) -> torch.Tensor:
 
 def tvm_loss(model: V2Model, target: V2Model, z0, weights, ids, mask, fill, empty_ids, empty_mask, args):
     """v1's TVM objective on latents (train.tvm_loss), with fill inputs and the guidance interval.
-    Returns (loss, terminal, fm)."""
+    Returns (loss, terminal, fm), the last two detached: nothing here waits for the device."""
     dev = z0.device
     b = z0.shape[0]
-    t, s, s2 = (v.to(dev) for v in sample_gap_times(b, args.tvm_s_mean))
-    weights_w = torch.tensor(args.guidance, device=dev)
+    t, s, s2 = (to_device(v, dev) for v in sample_gap_times(b, args.tvm_s_mean))
+    weights_w = to_device(torch.tensor(args.guidance), dev)
     w_nominal = weights_w[torch.randint(len(weights_w), (b,), device=dev)]               # [B]
-    beta = 1.0 / w_nominal
     dropped = torch.rand(b, device=dev) < args.caption_dropout
-    beta[dropped] = 1.0
+    beta = torch.where(dropped, 1.0, 1.0 / w_nominal)
     ids = torch.where(dropped[:, None], _pad_empty(empty_ids, ids), ids)
     mask = torch.where(dropped[:, None], _pad_empty(empty_mask, mask), mask)
     eps = torch.randn_like(z0)
@@ -242,7 +250,7 @@ def tvm_loss(model: V2Model, target: V2Model, z0, weights, ids, mask, fill, empt
     u = model.denoiser.velocity(z_s2, s2, torch.zeros_like(s2), beta, text, mask, fill)
     v_target = w * (eps - z0) + (1 - w) * u_uncond.float()
     fm = weighted_mean(((u.float() - v_target) * scale).pow(2), weights)
-    return (terminal + fm).mean(), terminal.mean().item(), fm.mean().item()
+    return (terminal + fm).mean(), terminal.mean().detach(), fm.mean().detach()
 
 
 def _pad_empty(empty: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
@@ -396,6 +404,35 @@ def validation_set(data: LatentSet, sp, max_tokens: int, n: int = 16) -> dict:
 # Loop
 
 
+def training_step(stage: str, args, model: V2Model, ema: V2Model, target: V2Model, opt, batch: tuple, lr: float,
+                  step: int, empty_ids: torch.Tensor, empty_mask: torch.Tensor) -> tuple[torch.Tensor, dict]:
+    """One optimiser step of `stage` on a batch (z0, keep, ids, mask, cell weights) already on the
+    device, with the warm-up, clipping and both EMA updates. Returns the loss and, for TVM, its
+    terminal and flow-matching parts, as tensors on the device: nothing here reads a value back
+    (tested), so on a GPU the CPU queues the next step's kernels while this one runs."""
+    z0, keep, ids, mask, weights = batch
+    fill = fill_input(z0, keep)
+    with torch.autocast(z0.device.type, dtype=torch.bfloat16, enabled=args.bf16):
+        if stage == "teacher":
+            loss = teacher_loss(model, z0, weights, ids, mask, fill, args.teacher_t_mean, args.teacher_t_std,
+                                args.teacher_at_one)
+            parts = {}
+        else:
+            loss, terminal, fm = tvm_loss(model, target, z0, weights, ids, mask, fill, empty_ids, empty_mask, args)
+            parts = {"terminal": terminal, "fm": fm}
+    warm = min(1.0, (step + 1) / args.warmup)
+    for g, base in zip(opt.param_groups, (lr, lr * (args.gap_lr_scale if stage == "tvm" else 1.0))):
+        g["lr"] = base * warm
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+    rate = args.ema if stage == "teacher" or args.tvm_ema is None else args.tvm_ema
+    ema_update(ema, model, rate if step >= args.warmup else 0.0)
+    ema_update(target, model, 0.99)
+    return loss.detach(), parts
+
+
 def run_stage(stage: str, args, cfg: V2ModelConfig, sp, data: LatentSet, init: dict | None, device) -> dict:
     """Trains one stage to its budget (or a signal); returns its EMA state dict and whether it finished."""
     path = os.path.join(args.workdir, f"{stage}.ckpt")
@@ -420,7 +457,7 @@ def run_stage(stage: str, args, cfg: V2ModelConfig, sp, data: LatentSet, init: d
     max_steps = args.teacher_steps if stage == "teacher" else args.tvm_steps
     seed = zlib.crc32(f"v2-{stage}:{state['step']}".encode()) ^ args.seed
     next_batch = batch_source(data, sp, args, cfg.max_prompt_tokens, stage, seed, device)
-    empty_ids, empty_mask = tokenize(sp, [""], cfg.max_prompt_tokens)
+    empty_ids, empty_mask = (v.to(device) for v in tokenize(sp, [""], cfg.max_prompt_tokens))
     val = validation_set(data, sp, cfg.max_prompt_tokens)
 
     stop = {"now": False}
@@ -442,32 +479,14 @@ def run_stage(stage: str, args, cfg: V2ModelConfig, sp, data: LatentSet, init: d
     model.train()
     while not done() and not stop["now"]:
         t0 = time.time()
-        z0, keep, ids, mask, weights = (v.to(device, non_blocking=True) for v in next_batch())
-        b = z0.shape[0]
-        fill = fill_input(z0, keep)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.bf16):
-            if stage == "teacher":
-                loss = teacher_loss(model, z0, weights, ids, mask, fill, args.teacher_t_mean, args.teacher_t_std,
-                                    args.teacher_at_one)
-                parts = {}
-            else:
-                loss, terminal, fm = tvm_loss(model, target, z0, weights, ids, mask, fill, empty_ids, empty_mask, args)
-                parts = {"terminal": terminal, "fm": fm}
-        warm = min(1.0, (state["step"] + 1) / args.warmup)
-        for g, base in zip(opt.param_groups, (lr, lr * (args.gap_lr_scale if stage == "tvm" else 1.0))):
-            g["lr"] = base * warm
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        rate = args.ema if stage == "teacher" or args.tvm_ema is None else args.tvm_ema
-        ema_update(ema, model, rate if state["step"] >= args.warmup else 0.0)
-        ema_update(target, model, 0.99)
+        batch = tuple(to_device(v, device) for v in next_batch())
+        loss, parts = training_step(stage, args, model, ema, target, opt, batch, lr, state["step"], empty_ids, empty_mask)
+        b = batch[0].shape[0]
         state["step"] += 1
         state["samples"] += b
         dt = time.time() - t0
         state["seconds"] += dt
-        window["loss"] += loss.item()
+        window["loss"] += loss                # read at the log line: a read per step waits for the device
         for k, v in parts.items():
             window[k] += v
         window["n"] += 1
@@ -475,10 +494,10 @@ def run_stage(stage: str, args, cfg: V2ModelConfig, sp, data: LatentSet, init: d
         if state["step"] % args.log_every == 0:
             n = window["n"]
             record = {"stage": stage, "step": state["step"], "hours": round(state["seconds"] / 3600, 4),
-                      "loss": round(window["loss"] / n, 5), "s_per_step": round(window["t"] / n, 3),
+                      "loss": round(float(window["loss"]) / n, 5), "s_per_step": round(window["t"] / n, 3),
                       "samples_per_s": round(stage_batch(args, stage) * n / window["t"], 2)}
             if stage == "tvm":
-                record |= {"terminal": round(window["terminal"] / n, 5), "fm": round(window["fm"] / n, 5)}
+                record |= {"terminal": round(float(window["terminal"]) / n, 5), "fm": round(float(window["fm"]) / n, 5)}
             log(args.workdir, record)
             window = {k: 0.0 for k in window} | {"n": 0}
         now = time.time()
