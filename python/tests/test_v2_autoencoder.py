@@ -11,10 +11,12 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from host_reads import spy_host_reads  # noqa: E402
+
 from strobe_training.v2.autoencoder import Autoencoder, AutoencoderConfig  # noqa: E402
 from strobe_training.v2.data import V2_SIZES, RenderCache  # noqa: E402
 from strobe_training.v2.metrics import psnr, seam_ratio  # noqa: E402
-from strobe_training.v2.train_autoencoder import parser, reconstruction_loss, train  # noqa: E402
+from strobe_training.v2.train_autoencoder import parser, reconstruction_loss, train, training_step  # noqa: E402
 
 TINY = AutoencoderConfig(latent_channels=4, encoder_channels=(8, 8, 16, 16), encoder_blocks=(0, 1, 0, 1),
                          decoder_channels=(16, 16, 8, 8, 8), decoder_blocks=(1, 1, 0, 0, 0))
@@ -96,6 +98,20 @@ def test_tiny_overfit_reduces_loss():
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < 0.4 * losses[0], losses[::10]
+
+
+def test_a_training_step_reads_nothing_back_from_the_device(monkeypatch):
+    model = scrambled(TINY).train()
+    args = parser().parse_args(["--no-bf16"])
+    x = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    mask = (x[:, :1] > 0.9).float()
+    reads = spy_host_reads(monkeypatch)
+    out = training_step(model, x, mask, args, torch.Generator().manual_seed(1))
+    out["loss"].backward()
+    monkeypatch.undo()
+    assert reads == []
+    assert all(isinstance(out[k], torch.Tensor) and not out[k].requires_grad for k in ("rec", "z2", "train_psnr"))
+    assert 0 < float(out["train_psnr"]) < 60 and float(out["rec"]) > 0
 
 
 def test_checkpoint_resume_round_trip(tmp_path):

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from strobe_training.scenes import ASPECT_SIZES, render, render_with_masks, sample_scene
+from strobe_training.v2.device import to_device
 
 # "W:H" -> (width, height): v1's sizes doubled, multiples of 32 (the DiT's 2×2 latent patches).
 V2_SIZES: dict[str, tuple[int, int]] = {r: (2 * w, 2 * h) for r, (w, h) in ASPECT_SIZES.items()}
@@ -116,8 +117,8 @@ class RenderCache:
                 p, m = p[:, ::-1], m[:, ::-1]
             xs.append(torch.from_numpy(np.ascontiguousarray(p)).permute(2, 0, 1))
             ms.append(torch.from_numpy(np.ascontiguousarray(m))[None])
-        x = torch.stack(xs).to(device).float() / 255    # [B, 3, S, S]
-        return x, torch.stack(ms).to(device).float()    # [B, 1, S, S]
+        x = to_device(torch.stack(xs), device).float() / 255     # [B, 3, S, S]
+        return x, to_device(torch.stack(ms), device).float()     # [B, 1, S, S]
 
 
 def cache_file(seed: int, i: int) -> str:

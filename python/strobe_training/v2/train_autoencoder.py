@@ -37,6 +37,7 @@ import torch.nn.functional as F
 
 from .autoencoder import Autoencoder, AutoencoderConfig, parameter_count
 from .data import RenderCache, heldout_renders
+from .device import to_device
 from .metrics import psnr, seam_summary
 from .paths import training_dir
 from .precision import resolve_bf16
@@ -59,21 +60,23 @@ def reconstruction_loss(y: torch.Tensor, x: torch.Tensor, weights: torch.Tensor,
 
 
 def training_step(model: Autoencoder, x: torch.Tensor, mask: torch.Tensor, args, gen: torch.Generator) -> dict:
-    """One forward pass with the loss; returns {"loss": tensor, and floats for the log}. The noise
+    """One forward pass with the loss; returns {"loss": tensor, and detached tensors for the log:
+    "rec", "z2", "train_psnr"}. Nothing here reads a value back from the device (tested). The noise
     is drawn on the CPU from `gen` (the same numbers on every device)."""
     dev = x.device
     with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=args.bf16):
         z = model.encode(x).float()                                          # [B, C, h, w]
         std = z.detach().std()
-        noisy = (torch.rand(z.shape[0], 1, 1, 1, generator=gen) < 0.5).to(dev)  # [B, 1, 1, 1]
-        level = torch.rand(z.shape[0], 1, 1, 1, generator=gen).to(dev) * args.latent_noise * std
-        z_in = z + noisy * level * torch.randn(z.shape, generator=gen).to(dev)  # [B, C, h, w]
+        noisy = to_device(torch.rand(z.shape[0], 1, 1, 1, generator=gen) < 0.5, dev)  # [B, 1, 1, 1]
+        level = to_device(torch.rand(z.shape[0], 1, 1, 1, generator=gen), dev) * args.latent_noise * std
+        z_in = z + noisy * level * to_device(torch.randn(z.shape, generator=gen), dev)  # [B, C, h, w]
         y = model.decode(z_in).float()                                       # [B, 3, H, W]
     weights = 1 + args.detail_weight * mask                                  # [B, 1, H, W]
     rec = reconstruction_loss(y, x, weights, args.grad_weight)
     reg = z.pow(2).mean()
-    return {"loss": rec + args.latent_weight * reg, "rec": rec.item(), "z2": reg.item(),
-            "train_psnr": psnr(y.detach(), x)}
+    mse = (y.detach().clamp(0, 1) - x.clamp(0, 1)).double().pow(2).mean()    # metrics.psnr, kept on the device
+    return {"loss": rec + args.latent_weight * reg, "rec": rec.detach(), "z2": reg.detach(),
+            "train_psnr": 10 * torch.log10(1 / mse)}
 
 
 @torch.no_grad()
@@ -210,9 +213,10 @@ def train(args) -> dict:
         window["t"] += dt
         if state["step"] % args.log_every == 0:
             n = window["n"]
-            log(args.workdir, {"step": state["step"], "hours": round(state["seconds"] / 3600, 4),
-                               "loss": round(window["rec"] / n, 5), "train_psnr": round(window["train_psnr"] / n, 2),
-                               "z2": round(window["z2"] / n, 4), "s_per_step": round(window["t"] / n, 3),
+            log(args.workdir, {"step": state["step"], "hours": round(state["seconds"] / 3600, 4),     # reads the device
+                               "loss": round(float(window["rec"]) / n, 5),
+                               "train_psnr": round(float(window["train_psnr"]) / n, 2),
+                               "z2": round(float(window["z2"]) / n, 4), "s_per_step": round(window["t"] / n, 3),
                                "cached": len(cache.ready)})
             window = {k: 0.0 for k in window} | {"n": 0}
         now = time.time()

@@ -46,6 +46,7 @@ from strobe_reference.model import TextEncoderConfig
 from strobe_reference.sampling import tokenize
 from strobe_training.scenes import caption, sample_scene
 
+from .device import to_device
 from .dit import MMDiTConfig, V2Model, V2ModelConfig, flops_per_call, parameter_counts
 from .latents import LatentSet
 from .paths import training_dir
@@ -118,15 +119,6 @@ def sample_gap_times(b: int, s_mean: float):
     chosen, s2_noise = near_noise(b)
     s2 = torch.where(chosen, s2_noise, logit_normal(b, s_mean, 1.0))
     return t, s, s2
-
-
-def to_device(x: torch.Tensor, device: torch.device) -> torch.Tensor:
-    """x on `device`. From the host to a GPU through pinned memory, without waiting: a copy from
-    ordinary (pageable) memory waits until the GPU has run everything queued before it, so the CPU
-    could not queue the next kernels meanwhile."""
-    if device.type != "cuda" or x.device == device:
-        return x.to(device)
-    return x.pin_memory().to(device, non_blocking=True)
 
 
 def cell_weights(objects: torch.Tensor, bodies: torch.Tensor, object_weight: float, sky_weight: float) -> torch.Tensor:
