@@ -15,8 +15,9 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from strobe_reference.paths import repository_path  # noqa: E402
-from strobe_training.evaluation.classifier import (KEYS, labels_of, load_or_train, per_key_accuracy,  # noqa: E402
-                                                   render_set, to_input, train_classifier)
+from strobe_training.evaluation.classifier import (KEYS, commit_judge, labels_of, load_judge,  # noqa: E402
+                                                   load_or_train, per_key_accuracy, render_set, save_judge,
+                                                   to_input, train_classifier, weights_fingerprint)
 from strobe_training.evaluation.generate import (evaluation_items, generate, load_checkpoint,  # noqa: E402
                                                  load_weights_file)
 from strobe_training.evaluation.metrics import (attribute_accuracy, colour_steps, frechet_distance,  # noqa: E402
@@ -60,6 +61,35 @@ def test_training_is_deterministic(tiny_data):
     b = train_classifier(x[:128], y[:128], epochs=1, batch=32, seed=3, log=lambda *a: None)
     for (na, pa), (nb, pb) in zip(a.state_dict().items(), b.state_dict().items()):
         assert na == nb and torch.equal(pa, pb), na
+
+
+def test_a_judge_round_trips_through_safetensors(tiny_data, tmp_path):
+    (x, y), (xv, _) = tiny_data
+    model = train_classifier(x[:64], y[:64], epochs=1, batch=32, seed=1, log=lambda *a: None)
+    info = {"recipe": {"n_train": 64}, "validation_accuracy_mean": 0.5}
+    save_judge(model, info, str(tmp_path / "judge.safetensors"))
+    back, back_info = load_judge(str(tmp_path / "judge.safetensors"))
+    assert back_info == info and weights_fingerprint(back) == weights_fingerprint(model)
+    assert torch.equal(back.predict(xv)[1], model.predict(xv)[1])
+
+
+def test_evaluations_use_the_committed_judge_whatever_the_cache(tmp_path):
+    # The default recipe's classifier is committed; an empty cache does not retrain it, and it
+    # is the classifier the recent results name (quality-v1-sitting2-classifier.json).
+    messages = []
+    model, info = load_or_train(str(tmp_path / "empty-cache"), log=messages.append)
+    assert info["source"] == "committed" and messages == ["classifier: the committed judge "
+                                                           "classifier-366ad0829275.safetensors"]
+    assert info["weights_sha256"] == "dff0f8ea9e75" and info["validation_accuracy_mean"] > 0.99
+    assert not (tmp_path / "empty-cache").exists()
+    with pytest.raises(SystemExit, match="exists"):
+        commit_judge("this machine", log=messages.append)
+    # It reads renders of the evaluation's kind: the time of day and terrain of full-size renders.
+    scenes = [Scene("noon", "hills"), Scene("night", "sea"), Scene("sunset", "desert")]
+    pred, _ = model.predict(torch.cat([to_input(render(s, 512, 512, seed=3)) for s in scenes]))
+    assert [KEYS[0], KEYS[1]] == ["time_of_day", "terrain"]
+    assert [(ATTRIBUTE_VALUES["time_of_day"][int(p[0])], ATTRIBUTE_VALUES["terrain"][int(p[1])]) for p in pred] == \
+        [(s.time, s.terrain) for s in scenes]
 
 
 def test_to_input_shape_and_range():

@@ -20,6 +20,14 @@ Cost of the default recipe (16,000 training renders, 1,000 validation renders, 8
 core of the development machine: about 10 ms a half-size render, 35 ms a full-size one, 1.3 ms
 an image-epoch of training; 5–6 minutes in all (more when the machine is busy). The result is
 cached by recipe (`classifier-<hash>.pt` under the cache directory) and reused.
+
+The committed judge. Training is deterministic on one machine but not across processors (other
+SIMD widths round differently, and eight epochs amplify it): the same recipe trained on two
+machines read the same edits 0.83 and 0.96. So the default recipe's classifier is committed
+(`judges/classifier-<hash>.safetensors`, 2 MB) and every evaluation uses it, on any machine, unless
+told to retrain; results name the weights they used (`weights_sha256`). `python -m
+strobe_training.evaluation.classifier --commit` writes it from the cache (training it there first
+if needed).
 """
 from __future__ import annotations
 
@@ -197,6 +205,11 @@ def recipe(n_train: int, n_val: int, epochs: int, seed: int) -> dict:
             "values": {k: [str(v) for v in ATTRIBUTE_VALUES[k]] for k in KEYS}}
 
 
+def recipe_digest(r: dict) -> str:
+    """The 12 hex digits that name a recipe's classifier files."""
+    return hashlib.sha256(json.dumps(r, sort_keys=True).encode()).hexdigest()[:12]
+
+
 def weights_fingerprint(model: torch.nn.Module) -> str:
     """sha256 (12 hex digits) of the model's tensors in state-dict order: the same recipe trained on
     two machines gives two fingerprints, so results made with different classifiers are told apart."""
@@ -207,14 +220,43 @@ def weights_fingerprint(model: torch.nn.Module) -> str:
     return h.hexdigest()[:12]
 
 
+JUDGES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "judges")
+
+
+def save_judge(model: "AttributeClassifier", info: dict, path: str) -> None:
+    """The classifier as safetensors: its tensors, and its width and info (JSON) as metadata."""
+    from safetensors.torch import save_file
+    tmp = path + ".tmp"
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, tmp,
+              metadata={"width": str(model.width), "info": json.dumps(info, sort_keys=True)})
+    os.replace(tmp, path)
+
+
+def load_judge(path: str) -> tuple["AttributeClassifier", dict]:
+    """A classifier written by `save_judge`, in eval mode, and its info."""
+    from safetensors import safe_open
+    with safe_open(path, framework="pt") as f:
+        meta = f.metadata()
+        state = {k: f.get_tensor(k) for k in f.keys()}
+    model = AttributeClassifier(int(meta["width"]))
+    model.load_state_dict(state)
+    return model.eval(), json.loads(meta["info"])
+
+
 def load_or_train(cache_dir: str | None = None, n_train: int = 16_000, n_val: int = 1_000, epochs: int = 8,
                   seed: int = 0, retrain: bool = False, log=print) -> tuple[AttributeClassifier, dict]:
-    """The cached classifier for this recipe, or a freshly trained one (then cached).
-    Returns (model in eval mode, info with the validation accuracies, timings and the weights'
-    fingerprint)."""
+    """The committed judge for this recipe (`JUDGES_DIR`), else the cached classifier, else a freshly
+    trained one (then cached); with `retrain`, always a freshly trained one. Returns (model in eval
+    mode, info with the validation accuracies, timings, the weights' fingerprint and "source":
+    committed, cache or trained)."""
     cache_dir = cache_dir or default_cache_dir()
     r = recipe(n_train, n_val, epochs, seed)
-    digest = hashlib.sha256(json.dumps(r, sort_keys=True).encode()).hexdigest()[:12]
+    digest = recipe_digest(r)
+    committed = os.path.join(JUDGES_DIR, f"classifier-{digest}.safetensors")
+    if os.path.exists(committed) and not retrain:
+        model, info = load_judge(committed)
+        log(f"classifier: the committed judge {os.path.basename(committed)}")
+        return model, {**info, "weights_sha256": weights_fingerprint(model), "source": "committed"}
     path = os.path.join(cache_dir, f"classifier-{digest}.pt")
     if os.path.exists(path) and not retrain:
         saved = torch.load(path, weights_only=False)
@@ -222,7 +264,7 @@ def load_or_train(cache_dir: str | None = None, n_train: int = 16_000, n_val: in
         model.load_state_dict(saved["state"])
         model.eval()
         log(f"classifier: loaded {path}")
-        return model, {**saved["info"], "weights_sha256": weights_fingerprint(model)}
+        return model, {**saved["info"], "weights_sha256": weights_fingerprint(model), "source": "cache"}
     torch.manual_seed(seed)
     log(f"classifier: rendering {n_train} training images (half size) and {n_val} validation images")
     t0 = time.time()
@@ -250,4 +292,27 @@ def load_or_train(cache_dir: str | None = None, n_train: int = 16_000, n_val: in
     os.replace(tmp, path)
     log(f"classifier: saved {path}; validation accuracy (full-size renders) "
         f"{info['validation_accuracy_mean']:.4f}")
-    return model, {**info, "weights_sha256": weights_fingerprint(model)}
+    return model, {**info, "weights_sha256": weights_fingerprint(model), "source": "trained"}
+
+
+def commit_judge(trained_on: str, log=print) -> str:
+    """Writes the default recipe's classifier (from the cache, trained there first if missing) to
+    `JUDGES_DIR`, with `trained_on` (the machine) in its info; returns the path."""
+    path = os.path.join(JUDGES_DIR, f"classifier-{recipe_digest(recipe(16_000, 1_000, 8, 0))}.safetensors")
+    if os.path.exists(path):
+        raise SystemExit(f"{path} exists: evaluations made with it would no longer be comparable; "
+                         "remove it first if a new judge is really meant")
+    model, info = load_or_train(log=log)              # the defaults: the recipe above
+    info = {k: v for k, v in info.items() if k not in ("weights_sha256", "source")} | {"trained_on": trained_on}
+    os.makedirs(JUDGES_DIR, exist_ok=True)
+    save_judge(model, info, path)
+    log(f"classifier: committed judge written to {path} (weights {weights_fingerprint(model)})")
+    return path
+
+
+if __name__ == "__main__":
+    import argparse
+    parser = argparse.ArgumentParser(description="The evaluation's attribute classifier.")
+    parser.add_argument("--commit", metavar="MACHINE", required=True,
+                        help="write the default recipe's classifier to the committed judges, noting the machine it was trained on")
+    commit_judge(parser.parse_args().commit)
