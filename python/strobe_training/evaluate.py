@@ -65,7 +65,7 @@ import numpy as np
 import torch
 
 from strobe_reference.model import ModelConfig, StrobeModel
-from strobe_training.evaluation.classifier import KEYS, labels_of, load_or_train, to_input
+from strobe_training.evaluation.classifier import KEYS, classifier_difference, labels_of, load_or_train, to_input
 from strobe_training.evaluation.generate import (FLOOR_SEED_BASE, EvalItem, ImageModel, LoadedModel,
                                                  evaluation_items, generate, load_checkpoint, load_weights_file,
                                                  time_forward)
@@ -566,14 +566,13 @@ def run_only(p: argparse.ArgumentParser, args, parts: list[str], modes: list[str
 
 def carry_problem(old: dict, identity: dict, classifier_info: dict, modes: list[str]) -> str | None:
     """Why an earlier run's output `old` cannot lend this run `modes`: every difference in the
-    scenes, seeds and classifier recipe, and every mode it has no results for; None if it can."""
+    scenes, seeds and classifier (`classifier_difference`), and every mode it has no results for; None if it can."""
     om = old.get("meta", {})
     differ = [k for k in identity if om.get(k) != identity[k]]
-    if om.get("classifier", {}).get("recipe") != classifier_info.get("recipe"):
-        differ.append("classifier recipe")
+    judge = classifier_difference(om.get("classifier", {}), classifier_info)
     absent = [m for m in modes if (old.get(m) or {}).get("accuracy") is None]
     problems = ([f"it differs from this run in {', '.join(differ)}"] if differ else []) + \
-               ([f"it has no results for {', '.join(absent)}"] if absent else [])
+               ([judge] if judge else []) + ([f"it has no results for {', '.join(absent)}"] if absent else [])
     return "; ".join(problems) or None
 
 

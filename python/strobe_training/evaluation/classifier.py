@@ -210,6 +210,20 @@ def recipe_digest(r: dict) -> str:
     return hashlib.sha256(json.dumps(r, sort_keys=True).encode()).hexdigest()[:12]
 
 
+def classifier_difference(a: dict, b: dict) -> str | None:
+    """How the classifiers of two results' infos (their meta["classifier"]) differ, or None when they
+    are the same: another recipe, or the same recipe trained anew (told by the weights'
+    fingerprints, or for results older than those by the validation accuracies)."""
+    if a.get("recipe") != b.get("recipe"):
+        return "the classifier recipe differs"
+    if a.get("weights_sha256") and b.get("weights_sha256"):
+        return None if a["weights_sha256"] == b["weights_sha256"] else \
+            "the classifier's weights differ (it was trained anew in between)"
+    if a.get("validation_accuracy") != b.get("validation_accuracy"):
+        return "the classifier was trained anew in between (its validation accuracies differ)"
+    return None
+
+
 def weights_fingerprint(model: torch.nn.Module) -> str:
     """sha256 (12 hex digits) of the model's tensors in state-dict order: the same recipe trained on
     two machines gives two fingerprints, so results made with different classifiers are told apart."""

@@ -19,6 +19,8 @@ import json
 import sys
 from dataclasses import dataclass
 
+from strobe_training.evaluation.classifier import classifier_difference
+
 # What must agree between the two results for their figures to be compared.
 SAME = ("scenes", "heldout_scenes", "heldout_per_combination", "seeds")
 
@@ -53,20 +55,12 @@ def worst_seam(result: dict, mode: str = "flash_4") -> float | None:
 
 
 def check_comparable(v1: dict, v2: dict) -> None:
-    """Raises Incomparable naming every difference in scenes, seeds or classifier recipe."""
+    """Raises Incomparable naming every difference in scenes, seeds or classifier."""
     a, b = v1["meta"], v2["meta"]
     problems = [f"{k}: {a.get(k)!r} vs {b.get(k)!r}" for k in SAME if a.get(k) != b.get(k)]
-    ca, cb = a.get("classifier") or {}, b.get("classifier") or {}
-    if ca.get("recipe") != cb.get("recipe"):
-        problems.append("classifier recipe differs")
-    elif ca.get("weights_sha256") and cb.get("weights_sha256"):
-        if ca["weights_sha256"] != cb["weights_sha256"]:
-            problems.append("the classifier was trained anew in between (its weights differ)")
-    elif ca.get("validation_accuracy") != cb.get("validation_accuracy"):
-        # Results from before the fingerprint: the same recipe trained on another machine reads
-        # differently (edit figures moved by up to 0.13 between two machines), and its
-        # validation accuracies tell the two apart.
-        problems.append("the classifier was trained anew in between (its validation accuracies differ)")
+    judge = classifier_difference(a.get("classifier") or {}, b.get("classifier") or {})
+    if judge:
+        problems.append(judge)
     if problems:
         raise Incomparable("; ".join(problems))
 
