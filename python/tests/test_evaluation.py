@@ -573,3 +573,14 @@ def test_compare_sheet_of_a_v1_and_a_v2_file(tmp_path):
     for c in range(1, len(columns)):
         x0 = label_width + pad + c * (box + pad)
         assert image[y0 - 20:y0 + 20, x0 + 20:x0 + box - 20].std() > 1, columns[c]
+
+
+def test_carried_figures_must_come_from_the_same_classifier():
+    from strobe_training.evaluate import carry_problem
+    identity = {"scenes": 2, "seeds": {"scenes": 0}}
+    judge = {"recipe": {"epochs": 8}, "weights_sha256": "0123456789ab"}
+    old = {"meta": {**identity, "classifier": judge}, "teacher_100": {"accuracy": 0.9}}
+    assert carry_problem(old, identity, judge, ["teacher_100"]) is None
+    retrained = {**judge, "weights_sha256": "ba9876543210"}
+    assert "weights differ" in carry_problem(old, identity, retrained, ["teacher_100"])
+    assert "recipe" in carry_problem(old, identity, {**judge, "recipe": {"epochs": 4}}, ["teacher_100"])
