@@ -31,6 +31,7 @@ mathematics of docs/architecture.md: one jump from t to s is x_s = x_t + (s − 
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import json
@@ -214,7 +215,20 @@ class TextEncoder(nn.Module):
 # Denoiser
 
 
-@functools.lru_cache(maxsize=16)
+def plain_constant(make):
+    """Decorates a function of hashable arguments that makes a constant tensor: the result is cached
+    per arguments, and made outside autograd, inference mode and any torch.func transform (a table
+    first made inside the TVM's JVP would otherwise be cached as that transform's wrapper)."""
+    @functools.lru_cache(maxsize=32)
+    @functools.wraps(make)
+    def cached(*args):
+        disable_transforms = getattr(torch._C, "_DisableFuncTorch", contextlib.nullcontext)
+        with disable_transforms(), torch.inference_mode(False), torch.no_grad():
+            return make(*args)
+    return cached
+
+
+@plain_constant
 def _sinusoid_frequencies(half: int, max_period: float, device: torch.device) -> torch.Tensor:
     """f_i = max_period^(−i/half) [half] in fp64, computed on the CPU and kept on `device`: made once,
     so a forward pass on a GPU copies nothing from the host (each copy would wait for the GPU)."""

@@ -12,8 +12,10 @@ Fréchet distance of the flash sampler at 1, 2, 4, 8 steps, the naive 4-step bas
         --full-scenes 3 --only seams,variety [--variety-modes flash_4,full_100]
 
 What is measured (details in strobe_training/evaluation/):
-- Judge: a multi-head CNN trained on renders only (cached under ~/.cache/strobe/evaluation,
-  retrained with --retrain-classifier). Its accuracy on renders of the evaluation scenes is the
+- Judge: a multi-head CNN trained on renders only: the committed one of the default recipe
+  (evaluation/judges/, the same weights on every machine), else one cached under
+  ~/.cache/strobe/evaluation, else trained; --retrain-classifier trains anew. meta.classifier
+  names its weights (weights_sha256). Its accuracy on renders of the evaluation scenes is the
   ceiling ("meta.ceiling").
 - Prompts: --scenes in-distribution scenes (sample_scene, fixed seed) and the held-out combinations
   (heldout_scenes, --heldout-per-combination each), each with one caption, one of the nine aspect
@@ -28,7 +30,7 @@ What is measured (details in strobe_training/evaluation/):
   two renders of each scene with different render seeds.
 - full_100 and teacher_100 run on the first --full-scenes in-distribution and held-out scenes only.
 - --carry OLD.json takes the modes of --carry-modes (teacher_100) that this run does not make from an
-  earlier run's results, when that run used the same classifier recipe, scenes and seeds (else it
+  earlier run's results, when that run used the same classifier (recipe and weights), scenes and seeds (else it
   stops and names what differs); meta.carried says which and from where. For a teacher whose
   checkpoint is gone.
 - seam_ratio (per mode, per grid): the mean over the mode's images of the seam ratio at each of the
@@ -65,7 +67,8 @@ import numpy as np
 import torch
 
 from strobe_reference.model import ModelConfig, StrobeModel
-from strobe_training.evaluation.classifier import KEYS, classifier_difference, labels_of, load_or_train, to_input
+from strobe_training.evaluation.classifier import (DEFAULT_EPOCHS, DEFAULT_TRAIN, DEFAULT_VAL, KEYS,
+                                                   classifier_difference, labels_of, load_or_train, to_input)
 from strobe_training.evaluation.generate import (FLOOR_SEED_BASE, EvalItem, ImageModel, LoadedModel,
                                                  evaluation_items, generate, load_checkpoint, load_weights_file,
                                                  time_forward)
@@ -198,9 +201,9 @@ def main() -> None:
                                           "times the model's scale: 512x512 for v2)")
     p.add_argument("--cache-dir", help="classifier cache (default ~/.cache/strobe/evaluation)")
     p.add_argument("--retrain-classifier", action="store_true")
-    p.add_argument("--classifier-train", type=int, default=16_000, help="training renders")
-    p.add_argument("--classifier-val", type=int, default=1_000, help="validation renders (full size)")
-    p.add_argument("--classifier-epochs", type=int, default=8)
+    p.add_argument("--classifier-train", type=int, default=DEFAULT_TRAIN, help="training renders")
+    p.add_argument("--classifier-val", type=int, default=DEFAULT_VAL, help="validation renders (full size)")
+    p.add_argument("--classifier-epochs", type=int, default=DEFAULT_EPOCHS)
     args = p.parse_args()
     if args.checkpoint and not args.tokenizer:
         p.error("--checkpoint needs --tokenizer")

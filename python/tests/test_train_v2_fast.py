@@ -18,7 +18,7 @@ def plan(tmp_path, **env) -> str:
 
 
 def test_cores_are_counted_before_omp_threads_are_limited(tmp_path):
-    cores = len(os.sched_getaffinity(0))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     workers = cores - 1 if cores > 2 else 1
     line = plan(tmp_path, OMP_NUM_THREADS="1")
     assert line == f"cores: {cores}; render processes: {workers}"
@@ -27,3 +27,10 @@ def test_cores_are_counted_before_omp_threads_are_limited(tmp_path):
 
 def test_workers_can_be_set(tmp_path):
     assert plan(tmp_path, WORKERS="5").endswith("render processes: 5")
+
+
+def test_a_bad_worker_count_is_refused(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "STATE"} | {"PLAN_ONLY": "1", "WORKERS": "0"}
+    done = subprocess.run(["bash", str(SCRIPT), str(tmp_path / "out")], env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 1 and "WORKERS must be a positive whole number" in done.stderr

@@ -416,3 +416,29 @@ def test_a_training_step_reads_nothing_back_from_the_device(monkeypatch):
     monkeypatch.undo()
     assert reads == []
     assert torch.isfinite(loss) and set(parts) == {"terminal", "fm"}
+
+
+def test_tables_first_made_inside_the_tvm_jvp_are_cached_as_plain_tensors():
+    # TVM's first forward pass runs inside torch.func.jvp: a table cached there must not be the
+    # transform's wrapper (it would outlive the transform).
+    import copy
+    from strobe_reference import model as reference
+    from strobe_training.v2 import dit
+    reference._sinusoid_frequencies.cache_clear()
+    dit._positions.cache_clear()
+    cfg = tiny_config()
+    model = randomized(cfg).train()
+    ema, target = copy.deepcopy(model), copy.deepcopy(model)
+    args = train_dit.parser().parse_args(["--no-bf16"])
+    z0, ids, mask, _ = inputs(2, 8, 8)
+    batch = (z0, torch.zeros(2, 1, 8, 8), ids, mask, torch.ones(2, 1, 8, 8))
+    train_dit.training_step("tvm", args, model, ema, target, train_dit.make_optimizer(model, 1e-3), batch, 1e-3, 0,
+                            ids[:1, :1].clone(), torch.ones(1, 1, dtype=torch.bool))
+    d, cpu = cfg.denoiser, torch.device("cpu")
+    sizes = reference._sinusoid_frequencies.cache_info().currsize, dit._positions.cache_info().currsize
+    tables = [reference._sinusoid_frequencies(d.frequency_embedding_size // 2, float(d.max_period), cpu),
+              dit._positions(4, 4, d.hidden_size, float(d.position_grid), cpu, torch.float32)]
+    assert sizes == (1, 1) and (reference._sinusoid_frequencies.cache_info().currsize,
+                                dit._positions.cache_info().currsize) == sizes      # the cached ones
+    assert not any(torch._C._functorch.is_functorch_wrapped_tensor(t) for t in tables)
+    assert not any(t.requires_grad or t.is_inference() for t in tables)

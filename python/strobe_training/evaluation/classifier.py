@@ -234,6 +234,8 @@ def weights_fingerprint(model: torch.nn.Module) -> str:
     return h.hexdigest()[:12]
 
 
+# The default recipe: the one the committed judge was trained with.
+DEFAULT_TRAIN, DEFAULT_VAL, DEFAULT_EPOCHS = 16_000, 1_000, 8
 JUDGES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "judges")
 
 
@@ -257,7 +259,8 @@ def load_judge(path: str) -> tuple["AttributeClassifier", dict]:
     return model.eval(), json.loads(meta["info"])
 
 
-def load_or_train(cache_dir: str | None = None, n_train: int = 16_000, n_val: int = 1_000, epochs: int = 8,
+def load_or_train(cache_dir: str | None = None, n_train: int = DEFAULT_TRAIN, n_val: int = DEFAULT_VAL,
+                  epochs: int = DEFAULT_EPOCHS,
                   seed: int = 0, retrain: bool = False, log=print) -> tuple[AttributeClassifier, dict]:
     """The committed judge for this recipe (`JUDGES_DIR`), else the cached classifier, else a freshly
     trained one (then cached); with `retrain`, always a freshly trained one. Returns (model in eval
@@ -312,11 +315,13 @@ def load_or_train(cache_dir: str | None = None, n_train: int = 16_000, n_val: in
 def commit_judge(trained_on: str, log=print) -> str:
     """Writes the default recipe's classifier (from the cache, trained there first if missing) to
     `JUDGES_DIR`, with `trained_on` (the machine) in its info; returns the path."""
-    path = os.path.join(JUDGES_DIR, f"classifier-{recipe_digest(recipe(16_000, 1_000, 8, 0))}.safetensors")
+    r = recipe(DEFAULT_TRAIN, DEFAULT_VAL, DEFAULT_EPOCHS, 0)
+    path = os.path.join(JUDGES_DIR, f"classifier-{recipe_digest(r)}.safetensors")
     if os.path.exists(path):
         raise SystemExit(f"{path} exists: evaluations made with it would no longer be comparable; "
                          "remove it first if a new judge is really meant")
-    model, info = load_or_train(log=log)              # the defaults: the recipe above
+    model, info = load_or_train(None, DEFAULT_TRAIN, DEFAULT_VAL, DEFAULT_EPOCHS, seed=0, log=log)
+    assert info["recipe"] == r
     info = {k: v for k, v in info.items() if k not in ("weights_sha256", "source")} | {"trained_on": trained_on}
     os.makedirs(JUDGES_DIR, exist_ok=True)
     save_judge(model, info, path)

@@ -9,6 +9,6 @@ def to_device(x: torch.Tensor, device: torch.device | str) -> torch.Tensor:
     ordinary (pageable) memory waits until the GPU has run everything queued before it, so the CPU
     could not queue the next kernels meanwhile."""
     device = torch.device(device)
-    if device.type != "cuda" or x.device == device:
+    if device.type != "cuda" or x.device.type != "cpu":
         return x.to(device)
     return x.pin_memory().to(device, non_blocking=True)

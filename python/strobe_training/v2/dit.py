@@ -40,7 +40,6 @@ attention with a key mask, 2-D RoPE, sincos embeddings, patchify: all in the eng
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 
 import torch
@@ -48,8 +47,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from strobe_reference.model import (NormWeight, ScalarEmbedder, StrobeModel, TextEncoder, TextEncoderConfig,
-                                    attention, gelu_tanh, modulation, patchify, position_embedding, rms_norm,
-                                    rope_2d, unpatchify)
+                                    attention, gelu_tanh, modulation, patchify, plain_constant,
+                                    position_embedding, rms_norm, rope_2d, unpatchify)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -221,7 +220,7 @@ class MMDiT(nn.Module):
         return (z_t - z_hat) / t.clamp(min=self.cfg.t_min)[:, None, None, None]
 
 
-@functools.lru_cache(maxsize=32)
+@plain_constant
 def _positions(rows: int, cols: int, dim: int, grid: float, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
     """`position_embedding` [rows·cols, dim] on `device` in `dtype`, made once per size: a copy from
     the host in every forward pass would make the CPU wait for the GPU each time."""

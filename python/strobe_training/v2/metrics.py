@@ -9,15 +9,20 @@ the evaluation of every model) and are re-exported here.
 """
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from strobe_training.evaluation.metrics import seam_ratio, seam_summary
 
-__all__ = ["psnr", "seam_ratio", "seam_summary"]
+__all__ = ["psnr", "psnr_tensor", "seam_ratio", "seam_summary"]
+
+
+def psnr_tensor(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """`psnr` as a 0-d float64 tensor on the images' device (inf for equal images): a training step
+    reads nothing back."""
+    mse = (a.clamp(0, 1) - b.clamp(0, 1)).double().pow(2).mean()
+    return 10 * torch.log10(1.0 / mse)
 
 
 def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
     """PSNR in dB of two image batches in [0, 1], [N, 3, H, W], over all pixels at once."""
-    mse = (a.clamp(0, 1) - b.clamp(0, 1)).double().pow(2).mean().item()
-    return float("inf") if mse == 0 else 10 * np.log10(1.0 / mse)
+    return float(psnr_tensor(a, b))

@@ -38,7 +38,7 @@ import torch.nn.functional as F
 from .autoencoder import Autoencoder, AutoencoderConfig, parameter_count
 from .data import RenderCache, heldout_renders
 from .device import to_device
-from .metrics import psnr, seam_summary
+from .metrics import psnr, psnr_tensor, seam_summary
 from .paths import training_dir
 from .precision import resolve_bf16
 
@@ -74,9 +74,8 @@ def training_step(model: Autoencoder, x: torch.Tensor, mask: torch.Tensor, args,
     weights = 1 + args.detail_weight * mask                                  # [B, 1, H, W]
     rec = reconstruction_loss(y, x, weights, args.grad_weight)
     reg = z.pow(2).mean()
-    mse = (y.detach().clamp(0, 1) - x.clamp(0, 1)).double().pow(2).mean()    # metrics.psnr, kept on the device
     return {"loss": rec + args.latent_weight * reg, "rec": rec.detach(), "z2": reg.detach(),
-            "train_psnr": 10 * torch.log10(1 / mse)}
+            "train_psnr": psnr_tensor(y.detach(), x)}
 
 
 @torch.no_grad()
@@ -205,18 +204,20 @@ def train(args) -> dict:
         opt.step()
         ema_update(ema, model, args.ema if state["step"] > args.warmup else 0.0)
         state["step"] += 1
-        dt = time.time() - t0
-        state["seconds"] += dt
         for k in ("rec", "train_psnr", "z2"):
             window[k] += out[k]
         window["n"] += 1
+        logging = state["step"] % args.log_every == 0
+        if logging:                           # the read waits for the device: before the clock, so counted
+            means = {k: float(window[k]) / window["n"] for k in ("rec", "train_psnr", "z2")}
+        dt = time.time() - t0
+        state["seconds"] += dt
         window["t"] += dt
-        if state["step"] % args.log_every == 0:
+        if logging:
             n = window["n"]
-            log(args.workdir, {"step": state["step"], "hours": round(state["seconds"] / 3600, 4),     # reads the device
-                               "loss": round(float(window["rec"]) / n, 5),
-                               "train_psnr": round(float(window["train_psnr"]) / n, 2),
-                               "z2": round(float(window["z2"]) / n, 4), "s_per_step": round(window["t"] / n, 3),
+            log(args.workdir, {"step": state["step"], "hours": round(state["seconds"] / 3600, 4),
+                               "loss": round(means["rec"], 5), "train_psnr": round(means["train_psnr"], 2),
+                               "z2": round(means["z2"], 4), "s_per_step": round(window["t"] / n, 3),
                                "cached": len(cache.ready)})
             window = {k: 0.0 for k in window} | {"n": 0}
         now = time.time()

@@ -472,24 +472,29 @@ def run_stage(stage: str, args, cfg: V2ModelConfig, sp, data: LatentSet, init: d
     while not done() and not stop["now"]:
         t0 = time.time()
         batch = tuple(to_device(v, device) for v in next_batch())
+        if args.sync_debug and device.type == "cuda":      # warn, with a stack, at each wait in the step
+            torch.cuda.set_sync_debug_mode("warn")
         loss, parts = training_step(stage, args, model, ema, target, opt, batch, lr, state["step"], empty_ids, empty_mask)
-        b = batch[0].shape[0]
+        if args.sync_debug and device.type == "cuda":
+            torch.cuda.set_sync_debug_mode("default")
         state["step"] += 1
-        state["samples"] += b
-        dt = time.time() - t0
-        state["seconds"] += dt
+        state["samples"] += batch[0].shape[0]
         window["loss"] += loss                # read at the log line: a read per step waits for the device
         for k, v in parts.items():
             window[k] += v
         window["n"] += 1
+        logging = state["step"] % args.log_every == 0
+        if logging:                           # the read waits for the device: before the clock, so counted
+            means = {k: float(window[k]) / window["n"] for k in ("loss", *parts)}
+        dt = time.time() - t0
+        state["seconds"] += dt
         window["t"] += dt
-        if state["step"] % args.log_every == 0:
+        if logging:
             n = window["n"]
             record = {"stage": stage, "step": state["step"], "hours": round(state["seconds"] / 3600, 4),
-                      "loss": round(float(window["loss"]) / n, 5), "s_per_step": round(window["t"] / n, 3),
+                      "loss": round(means["loss"], 5), "s_per_step": round(window["t"] / n, 3),
                       "samples_per_s": round(stage_batch(args, stage) * n / window["t"], 2)}
-            if stage == "tvm":
-                record |= {"terminal": round(float(window["terminal"]) / n, 5), "fm": round(float(window["fm"]) / n, 5)}
+            record |= {k: round(means[k], 5) for k in parts}
             log(args.workdir, record)
             window = {k: 0.0 for k in window} | {"n": 0}
         now = time.time()
@@ -601,6 +606,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--tvm-lr", type=float, default=1e-4)
     p.add_argument("--gap-lr-scale", type=float, default=10.0)
     p.add_argument("--warmup", type=int, default=200)
+    p.add_argument("--sync-debug", action="store_true",
+                   help="on CUDA, warn at every point where a training step waits for the GPU (the smoke run's check)")
     p.add_argument("--ema", type=float, default=0.999)
     p.add_argument("--tvm-ema", type=float, default=None,
                    help="TVM's EMA rate (default --ema; a short TVM run wants a shorter average)")
