@@ -23,9 +23,9 @@ enum BorderBand {
     /// The four neighbours' offsets `(dx, dy)`.
     private static let neighbours = [(-1, 0), (1, 0), (0, -1), (0, 1)]
 
-    /// The band's width for a canvas: 1/32 of its shorter side, at least 4 pixels (8 at 256², 16 at
-    /// 512²), about the scale of the model's smallest cells.
-    static func width(forWidth width: Int, height: Int) -> Int { max(4, min(width, height) / 32) }
+    /// The band's width for a canvas: 1/16 of its shorter side, at least 4 pixels (16 at 256², 32 at
+    /// 512²). Against 1/32 it lowered v1's reframe seam ratios at every ratio (docs/editing.md).
+    static func width(forWidth width: Int, height: Int) -> Int { max(4, min(width, height) / 16) }
 
     /// The ring (a known pixel with a 4-neighbour in `region`), `[H·W]`.
     static func ring(_ region: [Bool], width: Int, height: Int) -> [Bool] {
