@@ -8,11 +8,15 @@ import subprocess
 SCRIPT = pathlib.Path(__file__).resolve().parents[2] / "scripts" / "train-v2-fast"
 
 
-def plan(tmp_path, **env) -> str:
+def run_plan(tmp_path, **env) -> subprocess.CompletedProcess:
     run_env = {k: v for k, v in os.environ.items() if k not in ("WORKERS", "STATE")}
     run_env.update(env, PLAN_ONLY="1", DEVICE="cpu")
-    done = subprocess.run(["bash", str(SCRIPT), str(tmp_path / "out")], env=run_env,
+    return subprocess.run(["bash", str(SCRIPT), str(tmp_path / "out")], env=run_env,
                           capture_output=True, text=True, timeout=60)
+
+
+def plan(tmp_path, **env) -> str:
+    done = run_plan(tmp_path, **env)
     assert done.returncode == 0, done.stderr
     return done.stdout.strip().splitlines()[-1]
 
@@ -30,7 +34,5 @@ def test_workers_can_be_set(tmp_path):
 
 
 def test_a_bad_worker_count_is_refused(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k != "STATE"} | {"PLAN_ONLY": "1", "WORKERS": "0"}
-    done = subprocess.run(["bash", str(SCRIPT), str(tmp_path / "out")], env=env, capture_output=True, text=True,
-                          timeout=60)
+    done = run_plan(tmp_path, WORKERS="0")
     assert done.returncode == 1 and "WORKERS must be a positive whole number" in done.stderr

@@ -24,7 +24,8 @@ enum BorderBand {
     private static let neighbours = [(-1, 0), (1, 0), (0, -1), (0, 1)]
 
     /// The band's width for a canvas: 1/16 of its shorter side, at least 4 pixels (16 at 256², 32 at
-    /// 512²). Against 1/32 it lowered v1's reframe seam ratios at every ratio (docs/editing.md).
+    /// 512²). Against 1/32 it lowered v1's reframe seam ratios at 21:9, 16:9 and 9:16 and left
+    /// 3:4's as it was (docs/editing.md).
     static func width(forWidth width: Int, height: Int) -> Int { max(4, min(width, height) / 16) }
 
     /// The ring (a known pixel with a 4-neighbour in `region`), `[H·W]`.

@@ -248,6 +248,11 @@ def save_judge(model: "AttributeClassifier", info: dict, path: str) -> None:
     os.replace(tmp, path)
 
 
+def judge_path(r: dict) -> str:
+    """Where the committed judge of recipe `r` lives."""
+    return os.path.join(JUDGES_DIR, f"classifier-{recipe_digest(r)}.safetensors")
+
+
 def load_judge(path: str) -> tuple["AttributeClassifier", dict]:
     """A classifier written by `save_judge`, in eval mode, and its info."""
     from safetensors import safe_open
@@ -268,13 +273,12 @@ def load_or_train(cache_dir: str | None = None, n_train: int = DEFAULT_TRAIN, n_
     committed, cache or trained)."""
     cache_dir = cache_dir or default_cache_dir()
     r = recipe(n_train, n_val, epochs, seed)
-    digest = recipe_digest(r)
-    committed = os.path.join(JUDGES_DIR, f"classifier-{digest}.safetensors")
+    committed = judge_path(r)
     if os.path.exists(committed) and not retrain:
         model, info = load_judge(committed)
         log(f"classifier: the committed judge {os.path.basename(committed)}")
         return model, {**info, "weights_sha256": weights_fingerprint(model), "source": "committed"}
-    path = os.path.join(cache_dir, f"classifier-{digest}.pt")
+    path = os.path.join(cache_dir, f"classifier-{recipe_digest(r)}.pt")
     if os.path.exists(path) and not retrain:
         saved = torch.load(path, weights_only=False)
         model = AttributeClassifier(saved["width"])
@@ -315,13 +319,11 @@ def load_or_train(cache_dir: str | None = None, n_train: int = DEFAULT_TRAIN, n_
 def commit_judge(trained_on: str, log=print) -> str:
     """Writes the default recipe's classifier (from the cache, trained there first if missing) to
     `JUDGES_DIR`, with `trained_on` (the machine) in its info; returns the path."""
-    r = recipe(DEFAULT_TRAIN, DEFAULT_VAL, DEFAULT_EPOCHS, 0)
-    path = os.path.join(JUDGES_DIR, f"classifier-{recipe_digest(r)}.safetensors")
+    path = judge_path(recipe(DEFAULT_TRAIN, DEFAULT_VAL, DEFAULT_EPOCHS, 0))
     if os.path.exists(path):
         raise SystemExit(f"{path} exists: evaluations made with it would no longer be comparable; "
                          "remove it first if a new judge is really meant")
     model, info = load_or_train(None, DEFAULT_TRAIN, DEFAULT_VAL, DEFAULT_EPOCHS, seed=0, log=log)
-    assert info["recipe"] == r
     info = {k: v for k, v in info.items() if k not in ("weights_sha256", "source")} | {"trained_on": trained_on}
     os.makedirs(JUDGES_DIR, exist_ok=True)
     save_judge(model, info, path)

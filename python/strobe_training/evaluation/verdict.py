@@ -48,6 +48,11 @@ def _group(result: dict, mode: str, group: str, heldout: bool = False):
     return (per.get("groups_heldout" if heldout else "groups") or {}).get(group)
 
 
+def _variety(result: dict) -> float | None:
+    """flash 4's variety ratio over all prompts."""
+    return (_get(result, "flash_4", "variety_ratio") or {}).get("all")
+
+
 def worst_seam(result: dict, mode: str = "flash_4") -> float | None:
     """The largest seam ratio over the grids measured for `mode`."""
     seams = _get(result, mode, "seam_ratio")
@@ -71,10 +76,6 @@ def rows(v1: dict, v2: dict) -> list[Row]:
         f4, n4 = _get(r, "flash_4", "fd"), _get(r, "naive_4", "fd")
         return None if f4 is None or not n4 else f4 / n4
 
-    def variety(r):
-        v = _get(r, "flash_4", "variety_ratio")
-        return None if not v else v.get("all")
-
     def at_most(x, limit):
         return None if x is None else x <= limit
 
@@ -87,7 +88,7 @@ def rows(v1: dict, v2: dict) -> list[Row]:
         a, b = get(v1), get(v2)
         out.append(Row(name, a, b, target, met(b)))
     add("seam ratio flash 4, worst grid", worst_seam, "≤ 1.15", lambda x: at_most(x, 1.15))
-    add("variety ratio flash 4 (all prompts)", variety, "≥ 0.6", lambda x: at_least(x, 0.6))
+    add("variety ratio flash 4 (all prompts)", _variety, "≥ 0.6", lambda x: at_least(x, 0.6))
     add("FD flash 4", lambda r: _get(r, "flash_4", "fd"), "≤ 300", lambda x: at_most(x, 300))
     add("accuracy flash 4, in distribution", lambda r: _get(r, "flash_4", "accuracy"), "≥ 0.93",
         lambda x: at_least(x, 0.93))
@@ -109,8 +110,7 @@ def beats(v1: dict, v2: dict) -> dict[str, bool]:
 
     s1, s2 = worst_seam(v1), worst_seam(v2)
     f1, f2 = _get(v1, "flash_4", "fd"), _get(v2, "flash_4", "fd")
-    w1 = (_get(v1, "flash_4", "variety_ratio") or {}).get("all")
-    w2 = (_get(v2, "flash_4", "variety_ratio") or {}).get("all")
+    w1, w2 = _variety(v1), _variety(v2)
     a1, a2 = _get(v1, "flash_4", "accuracy"), _get(v2, "flash_4", "accuracy")
     h1, h2 = _get(v1, "flash_4", "accuracy_heldout"), _get(v2, "flash_4", "accuracy_heldout")
     return {

@@ -468,14 +468,15 @@ def run_stage(stage: str, args, cfg: V2ModelConfig, sp, data: LatentSet, init: d
 
     last_save = last_eval = time.time()
     window = {"loss": 0.0, "terminal": 0.0, "fm": 0.0, "n": 0, "t": 0.0}
+    sync_debug = args.sync_debug and device.type == "cuda"     # warn, with a stack, at each wait in a step
     model.train()
     while not done() and not stop["now"]:
         t0 = time.time()
         batch = tuple(to_device(v, device) for v in next_batch())
-        if args.sync_debug and device.type == "cuda":      # warn, with a stack, at each wait in the step
+        if sync_debug:
             torch.cuda.set_sync_debug_mode("warn")
         loss, parts = training_step(stage, args, model, ema, target, opt, batch, lr, state["step"], empty_ids, empty_mask)
-        if args.sync_debug and device.type == "cuda":
+        if sync_debug:
             torch.cuda.set_sync_debug_mode("default")
         state["step"] += 1
         state["samples"] += batch[0].shape[0]
