@@ -175,8 +175,40 @@ import Testing
         let size = plan.size
         #expect(abs(Double(size.width) / Double(size.height) - ratio.ratio) < 0.1 && size.width >= 256 && size.height >= 256)
         let out = try await Self.engine.generate(plan).images[0].image
+        #expect(out.width == size.width && out.height == size.height)
         let origin = anchor.origin(of: ImageSize(width: 256, height: 256), on: size)
         #expect(out.cropped(x: origin.x, y: origin.y, size: ImageSize(width: 256, height: 256)).pixels == input.image.pixels)
+        // The sampler works on a canvas one patch larger where the original's border would fall
+        // on v1's patch grid (21:9 centred at x = 176; 16:9 left, border at x = 256; 9:16 top,
+        // border at y = 256); the output is cut from it.
+        #expect(plan.samplingSize != size, "\(plan.samplingSize) for \(size)")
+    }
+
+    @Test("reframe layout: v1's borders with the drawn area fall mid-patch; the output keeps its size and anchor")
+    func reframeLayout() {
+        let original = ImageSize(width: 256, height: 256)
+        func layout(_ w: Int, _ h: Int, _ anchor: Anchor = .center, grid: Int? = 16, maxSide: Int = 2048) -> ReframeLayout {
+            ReframeLayout(original: original, canvas: ImageSize(width: w, height: h), anchor: anchor, grid: grid, multiple: 16,
+                          maxSide: maxSide)
+        }
+        for anchor in Anchor.allCases {
+            for (w, h) in [(608, 256), (464, 256), (256, 464), (256, 352), (400, 400), (272, 256)] {
+                let l = layout(w, h, anchor)
+                let origin = anchor.origin(of: original, on: l.output)
+                #expect(l.output == ImageSize(width: w, height: h) && (l.originalX, l.originalY) == (origin.x, origin.y))
+                #expect(l.working.width - w == (l.outputX > 0 ? 16 : 0) && l.working.height - h == (l.outputY > 0 ? 16 : 0))
+                #expect((0..<16).contains(l.outputX) && (0..<16).contains(l.outputY))
+                // Every border between the original and the drawn area, on the working canvas, is mid-patch.
+                let x = l.outputX + origin.x, y = l.outputY + origin.y
+                if origin.x > 0 || origin.x + 256 < w { #expect(x % 16 == 8, "\(anchor) \(w)x\(h): x \(x)") }
+                if origin.y > 0 || origin.y + 256 < h { #expect(y % 16 == 8, "\(anchor) \(w)x\(h): y \(y)") }
+            }
+        }
+        #expect(layout(608, 256).working == ImageSize(width: 624, height: 256) && layout(608, 256).outputX == 8)
+        #expect(layout(464, 256).working == ImageSize(width: 464, height: 256))        // x = 104: mid-patch already
+        #expect(layout(256, 352).working == ImageSize(width: 256, height: 368))        // y = 48
+        #expect(layout(608, 256, grid: nil).working == ImageSize(width: 608, height: 256))   // a latent model
+        #expect(layout(608, 256, maxSide: 608).working == ImageSize(width: 608, height: 256)) // no pad past the limit
     }
 
     @Test("edits that cannot be done are refused before any work")

@@ -30,6 +30,12 @@ public struct EditSetup: Sendable {
     public let inputSHA256: String
     /// Settings recorded in the metadata (`strength`, `anchor`, the mask's size).
     public let settings: [String: String]
+    /// The output's place on the canvas the sampler works on (``knownPixels``' size), when the
+    /// output is only part of it (a reframe, ``ReframeLayout``); nil: the whole canvas.
+    let outputRegion: (x: Int, y: Int, size: ImageSize)?
+
+    /// The size the sampler works at: the output's, or a reframe's larger working canvas.
+    public var workingSize: ImageSize { ImageSize(width: knownPixels.width, height: knownPixels.height) }
     /// Where the prompt came from: `given`, `recorded in the input` or `none`.
     public let promptSource: String
 
@@ -59,7 +65,8 @@ public struct EditSetup: Sendable {
         return out
     }
 
-    /// The final image: `keep·(generated + D) + (1 − keep)·known`, exact where `keep` is 0. `D` is
+    /// The final image: `keep·(generated + D) + (1 − keep)·known`, exact where `keep` is 0, cut
+    /// to ``outputRegion``. `D` is
     /// the seamless-blending correction over the pixels the sampler drew (`keep > 0`): it removes
     /// the step where they meet the known ones and keeps their gradients; the smooth part of the
     /// difference along the border goes through ``SeamBlend``, its fine part fades in over a band
@@ -68,6 +75,8 @@ public struct EditSetup: Sendable {
     func composite(_ generated: RGBImage, seamless: Bool = true) -> RGBImage {
         guard let keep else { return generated }
         let plane = keep.count
+        precondition(generated.width == knownPixels.width && generated.height == knownPixels.height,
+                     "composite: a \(generated.width)x\(generated.height) image for a \(workingSize) canvas")
         let correction = seamless ? seamlessCorrection(generated, region: keep.map { $0 > 0 }) : nil  // [3, H, W]
         var pixels = generated.pixels
         for i in 0..<pixels.count {
@@ -75,7 +84,9 @@ public struct EditSetup: Sendable {
             let drawn = min(1, max(0, generated.pixels[i] + (correction?[i] ?? 0)))
             pixels[i] = w == 0 ? knownPixels.pixels[i] : w * drawn + (1 - w) * knownPixels.pixels[i]
         }
-        return try! RGBImage(width: generated.width, height: generated.height, pixels: pixels)
+        let whole = try! RGBImage(width: generated.width, height: generated.height, pixels: pixels)
+        guard let outputRegion else { return whole }
+        return whole.cropped(x: outputRegion.x, y: outputRegion.y, size: outputRegion.size)
     }
 
     /// `D [3, H, W]` of ``composite(_:seamless:)`` over `region [H·W]`: the blending of the smooth
@@ -96,9 +107,10 @@ public struct EditSetup: Sendable {
     /// - Parameters:
     ///   - space: the sampler's space, which encodes the known pixels.
     ///   - fill: whether the model takes a fill input (v2); used when there is a mask.
+    ///   - outputRegion: the output's place on `knownPixels`' canvas, when it is only part of it.
     init(operation: String, knownPixels: RGBImage, mask: [Float]?, startTime: Float, inputSHA256: String,
          settings: [String: String], promptSource: String, space: any SampleSpace, fill: Bool,
-         featherRadius: Int = 8) {
+         outputRegion: (x: Int, y: Int, size: ImageSize)? = nil, featherRadius: Int = 8) {
         let (width, height) = (knownPixels.width, knownPixels.height)
         self.operation = operation
         self.knownPixels = knownPixels
@@ -121,6 +133,7 @@ public struct EditSetup: Sendable {
         self.inputSHA256 = inputSHA256
         self.settings = settings
         self.promptSource = promptSource
+        self.outputRegion = outputRegion
     }
 
     /// `mask · blur(mask)`: 0 wherever the mask is 0, ramping up over about `radius` pixels

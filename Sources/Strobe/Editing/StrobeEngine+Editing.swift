@@ -25,6 +25,7 @@ extension StrobeEngine {
         // The setup (fitting, masks, and for v2 the encoder) runs after `plan(config)` has checked
         // the size and the memory: nothing heavy happens for a request that will be refused.
         let makeSetup: () throws(PipelineError) -> EditSetup, sampler: any Sampler
+        var workingSize: ImageSize?  // a reframe's working canvas, when larger than the output
 
         switch request.operation {
         case let .modify(strength), let .inpaint(_, strength):
@@ -96,27 +97,36 @@ extension StrobeEngine {
             settings["anchor"] = anchor.rawValue
             settings["original"] = "\(w)x\(h)"
             sampler = PartialSampler(kind: config.sampler, steps: steps, from: 1)
+            let layout = ReframeLayout(
+                original: ImageSize(width: w, height: h), canvas: canvas, anchor: anchor,
+                grid: decoder.cellSize == 1 ? p : nil, multiple: p, maxSide: GenerationConfig.maxSide)
+            workingSize = layout.working
             makeSetup = { [settings, original] () throws(PipelineError) -> EditSetup in
-                let (ox, oy) = anchor.origin(of: ImageSize(width: w, height: h), on: canvas)
+                let work = layout.working
+                let (ox, oy) = (layout.outputX + layout.originalX, layout.outputY + layout.originalY)  // on `work`
                 // The new area starts from the nearest edge pixels of the original.
-                var pixels = [Float](repeating: 0, count: 3 * canvas.width * canvas.height)
-                var mask = [Float](repeating: 1, count: canvas.width * canvas.height)
-                for y in 0..<canvas.height {
-                    for x in 0..<canvas.width {
+                var pixels = [Float](repeating: 0, count: 3 * work.width * work.height)
+                var mask = [Float](repeating: 1, count: work.width * work.height)
+                for y in 0..<work.height {
+                    for x in 0..<work.width {
                         let sx = min(max(x - ox, 0), w - 1), sy = min(max(y - oy, 0), h - 1)
                         let inside = x - ox == sx && y - oy == sy
-                        if inside { mask[y * canvas.width + x] = 0 }
-                        for c in 0..<3 { pixels[(c * canvas.height + y) * canvas.width + x] = original[c, sy, sx] }
+                        if inside { mask[y * work.width + x] = 0 }
+                        for c in 0..<3 { pixels[(c * work.height + y) * work.width + x] = original[c, sy, sx] }
                     }
                 }
                 return EditSetup(
                     operation: request.operation.name,
-                    knownPixels: try! RGBImage(width: canvas.width, height: canvas.height, pixels: pixels), mask: mask,
+                    knownPixels: try! RGBImage(width: work.width, height: work.height, pixels: pixels), mask: mask,
                     startTime: 1, inputSHA256: input.sha256, settings: settings, promptSource: promptSource,
-                    space: self.decoder, fill: self.hasFillInput)
+                    space: self.decoder, fill: self.hasFillInput,
+                    outputRegion: work == canvas ? nil : (layout.outputX, layout.outputY, canvas))
             }
         }
         var plan = try plan(config)
+        if let workingSize, workingSize != plan.size {
+            try checkMemory(size: workingSize, count: plan.count, textTokens: plan.tokenIDs.count)
+        }
         plan.sampler = sampler
         plan.edit = try makeSetup()
         return plan

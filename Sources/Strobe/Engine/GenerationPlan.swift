@@ -20,6 +20,9 @@ public struct GenerationPlan: Sendable {
     /// How long tokenizing took while planning (reported as the tokenize stage).
     public let tokenizeDuration: Duration
 
+    /// The size the sampler works at: ``size``, or a reframe's working canvas, which may be one
+    /// patch wider or taller than the output (``EditSetup/workingSize``).
+    public var samplingSize: ImageSize { edit?.workingSize ?? size }
     /// The prompt.
     public var prompt: String { config.prompt }
     /// Steps per image.

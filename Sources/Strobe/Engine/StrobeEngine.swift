@@ -234,7 +234,7 @@ public final class StrobeEngine: Sendable {
             conditioningCache.insert(prepared, for: plan.tokenIDs)
             return prepared
         }
-        let shape = decoder.sampleShape(for: plan.size)                            // [C, h, w]
+        let shape = decoder.sampleShape(for: plan.samplingSize)                            // [C, h, w]
         let beta = Float(1 / plan.guidance)
         let batches = stride(from: 0, to: plan.count, by: maxBatch).map { $0..<min($0 + maxBatch, plan.count) }
         let totalCalls = batches.count * plan.steps
