@@ -207,7 +207,7 @@ struct ImageTaskReader: Sendable {
                 "this request needs \(calls) network calls (n x steps); the server takes at most \(settings.maxCalls): use a job with fewer images or steps",
                 param: "steps", code: "too_many_calls")
         }
-        let estimate = engine.memoryEstimate(size: plan.samplingSize, count: plan.count, textTokens: plan.tokenIDs.count)
+        let estimate = engine.memoryEstimate(size: plan.samplingSize, count: plan.count * plan.passesPerStep, textTokens: plan.tokenIDs.count)
         // Partial pictures: `partial_images` of them spread to the end, by default one per step
         // up to 10.
         let wanted = min(partial ?? 10, plan.steps)

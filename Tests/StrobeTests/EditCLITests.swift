@@ -26,6 +26,8 @@ import Testing
         let edit = try CLITests.strobe(["edit", "in.png", "a lighthouse at night", "--strength", "0.5", "-s", "1", "-o", "m.png"] + Self.model,
                                        in: directory)
         #expect(edit.status == 0 && edit.stdout.contains("wrote m.png") && edit.stdout.contains("flash 2 steps"), "\(edit.stderr)")
+        let modified = try #require(try PNGCodec.read(from: directory.appendingPathComponent("m.png").path).text(forKey: "strobe"))
+        #expect(modified.contains("\"prompt_guidance\":\"4.0 above t = 0.4\""), "\(modified)")
         let reframe = try CLITests.strobe(["reframe", "in.png", "--aspect-ratio", "16:9", "--anchor", "right", "-s", "1", "-o", "r.png"]
                                           + Self.model, in: directory)
         #expect(reframe.status == 0 && reframe.stderr.contains("using the prompt recorded in the image: a lighthouse on the left at noon"),
@@ -55,6 +57,10 @@ import Testing
         Bad(what: "a mask that is not an image", arguments: ["edit", "in.png", "x", "--mask", "notes.png"], status: 1, says: "mask notes.png"),
         Bad(what: "strength above 1", arguments: ["edit", "in.png", "x", "--strength", "1.5"], status: 64, says: "must be a number in [0, 1]"),
         Bad(what: "strength NaN", arguments: ["edit", "in.png", "x", "--strength", "nan"], status: 64, says: "must be a number in [0, 1]"),
+        Bad(what: "prompt guidance over the limit", arguments: ["edit", "in.png", "x", "--prompt-guidance", "25"], status: 64,
+            says: "--prompt-guidance 25.0 must be a number in [0, 20.0]"),
+        Bad(what: "prompt guidance NaN", arguments: ["edit", "in.png", "x", "--prompt-guidance", "nan"], status: 64,
+            says: "must be a number in [0, 20.0]"),
         Bad(what: "an unknown anchor", arguments: ["reframe", "in.png", "--aspect-ratio", "16:9", "--anchor", "middle"], status: 64,
             says: "anchor"),
         Bad(what: "reframing to the ratio it has", arguments: ["reframe", "in.png", "--aspect-ratio", "1:1"], status: 1,

@@ -142,6 +142,49 @@ import Testing
         #expect(distances[0] < distances[1] && distances[1] < distances[2], "\(distances)")
     }
 
+    @Test("prompt guidance: only steps above t = 0.4 make the second pass; it moves the picture towards the prompt's night")
+    func promptGuidance() async throws {
+        let input = try await Self.made()
+        func edit(_ strength: Double, _ guidance: PromptGuidance?, prompt: String = "a lighthouse on the left at night, calm sea")
+            async throws -> (plan: GenerationPlan, image: RGBImage) {
+            let request = EditRequest(input: input, operation: .modify(strength: strength),
+                                      config: GenerationConfig(prompt: prompt, seed: 7), promptGuidance: guidance)
+            let plan = try Self.engine.plan(request)
+            return (plan, try await Self.engine.generate(plan).images[0].image)
+        }
+        let guided = try await edit(0.7, nil), plain = try await edit(0.7, .off)
+        #expect(guided.plan.edit?.guidance == .modifications && guided.plan.passesPerStep == 2 && plain.plan.passesPerStep == 1)
+        #expect(guided.plan.edit?.settings["prompt_guidance"] == "4.0 above t = 0.4" && plain.plan.edit?.settings["prompt_guidance"] == nil)
+        // The input is a noon scene; guided towards "night", the picture gets darker than unguided.
+        func brightness(_ image: RGBImage) -> Double { image.pixels.reduce(0) { $0 + Double($1) } / Double(image.pixels.count) }
+        #expect(brightness(guided.image) < brightness(plain.image) - 0.02,
+                "\(brightness(guided.image)) vs \(brightness(plain.image)) (input \(brightness(input.image)))")
+        // Strength 0.6 with 4 steps starts at 0.6, 0.4 and 0.2: only the first is guided (the
+        // schedule's 0.4 is a Float, a hair over the Double 0.4).
+        let steps = PartialSampler(kind: .flash, steps: 3, from: 0.6).schedule
+        #expect(steps.map { PromptGuidance.modifications.guides($0.t) } == [true, false, false], "\(steps.map(\.t))")
+        // At 0.3 every step starts at or below 0.4: the same image as without guidance.
+        #expect(try await edit(0.3, nil).image.pixels == edit(0.3, .off).image.pixels)
+        // Scale 0 is no guidance; without a prompt there is nothing to guide towards.
+        #expect(try await edit(0.7, PromptGuidance(scale: 0, above: 0.4)).image.pixels == plain.image.pixels)
+        let mask = EditMask(width: 256, height: 256, values: [Float](repeating: 1, count: 256 * 256))
+        let inpaint = EditRequest(input: input, operation: .inpaint(mask: mask, strength: 1), config: GenerationConfig(prompt: "night"))
+        #expect(try Self.engine.plan(inpaint).passesPerStep == 1)                       // not guided unless asked
+        let unprompted = EditRequest(input: try InputImage.decode(PNGCodec.encode(input.image)), operation: .modify(strength: 0.7))
+        #expect(try Self.engine.plan(unprompted).passesPerStep == 1)
+        for bad in [PromptGuidance(scale: .nan, above: 0.4), PromptGuidance(scale: 25, above: 0.4),
+                    PromptGuidance(scale: -1, above: 0.4), PromptGuidance(scale: 4, above: 1.5)] {
+            #expect(throws: PipelineError.self) {
+                try Self.engine.plan(EditRequest(input: input, operation: .modify(strength: 0.5),
+                                                 config: GenerationConfig(prompt: "night"), promptGuidance: bad))
+            }
+        }
+        #expect(throws: PipelineError.self) {
+            try Self.engine.plan(EditRequest(input: input, operation: .reframe(ratio: .landscape16x9, size: nil, anchor: .center),
+                                             promptGuidance: .modifications))
+        }
+    }
+
     @Test("inpaint: outside the mask the PNG's pixels equal the input's, inside they change; metadata records the edit")
     func inpaint() async throws {
         let input = try await Self.made()

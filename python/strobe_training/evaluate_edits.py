@@ -98,6 +98,16 @@ def canvas_size(ratio: str, side: int = 256, patch: int = 16) -> tuple[int, int]
     return (max(side, up(side * r)), side) if r > 1 else (side, max(side, up(side / r)))
 
 
+def grid_pad(origin: int, length: int, canvas: int, grid: int) -> int:
+    """Where the engine's sampler grid lies on a v1 reframe's output (Sources/Strobe/Editing/
+    ReframeLayout.swift): the working canvas starts this many pixels before the output, so that the
+    original's borders with the drawn area fall mid-patch; 0 when they do already, or when the
+    original touches both ends of this axis."""
+    if origin == 0 and origin + length == canvas:
+        return 0
+    return ((grid // 2 - origin % grid) % grid + grid) % grid
+
+
 def main() -> None:
     root = repository_root("strobe_training.evaluate_edits (runs .build/release/strobe, writes Benchmarks/results/)")
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -196,6 +206,9 @@ def main() -> None:
         for ratio in REFRAMES:
             w, h = canvas_size(ratio, side, multiple)
             ox, oy = (w - side) // 2, (h - side) // 2
+            # v1 (one grid, its patches) samples on a canvas whose patch borders avoid the original's.
+            pixel_space = len(grids) == 1
+            pad = grid_pad(ox, side, w, grids[0]) if ox else grid_pad(oy, side, h, grids[0])
 
             def new_area(image: np.ndarray) -> np.ndarray:
                 """The canvas less the original's place: its two strips side by side."""
@@ -232,14 +245,17 @@ def main() -> None:
                 border, beside = border_steps(steps_x, steps_y)
                 elsewhere = []
                 patch_borders: dict[int, list[np.ndarray]] = {g: [] for g in grids}
+                # The model's own token borders on the output: step k lies between pixels k and k + 1,
+                # and v1's grid is shifted by the working canvas's pad (v2 gets none).
+                first = {g: (g - 1 - (pad if pixel_space else 0)) % g for g in grids}
                 if ox:
                     elsewhere.append(steps_x[:, :ox - 1].ravel())
                     for g in grids:
-                        patch_borders[g].append(steps_x[:, g - 1:ox - 1:g].ravel())
+                        patch_borders[g].append(steps_x[:, first[g]:ox - 1:g].ravel())
                 if oy:
                     elsewhere.append(steps_y[:oy - 1, :].ravel())
                     for g in grids:
-                        patch_borders[g].append(steps_y[g - 1:oy - 1:g, :].ravel())
+                        patch_borders[g].append(steps_y[first[g]:oy - 1:g, :].ravel())
                 rest = max(np.concatenate(elsewhere).mean(), 1e-6)
                 seams.append(border.mean() / rest)
                 border_levels.append(border.mean())

@@ -544,6 +544,12 @@ def test_edit_evaluation_geometry_follows_the_model_family():
     assert ee.canvas_size("21:9", 256, 16) == (608, 256)
     assert ee.canvas_size("21:9", 512, 32) == (1216, 512)
     assert ee.canvas_size("9:16", 512, 32) == (512, 928)
+    # v1's reframe pad (ReframeLayout.swift): the original's borders mid-patch on the sampler's canvas.
+    assert ee.grid_pad(176, 256, 608, 16) == 8          # 21:9 centred: on the grid without it
+    assert ee.grid_pad(104, 256, 464, 16) == 0          # 16:9 centred: mid-patch already
+    assert ee.grid_pad(0, 256, 464, 16) == 8            # anchored left: the border at 256
+    assert ee.grid_pad(0, 256, 256, 16) == 0            # no border on this axis
+    assert all((o + ee.grid_pad(o, 256, 1024, 16)) % 16 == 8 for o in range(1, 700))
 
 
 def test_compare_sheet_of_a_v1_and_a_v2_file(tmp_path):

@@ -18,11 +18,18 @@ public struct EditRequest: Sendable {
     /// prompt means: the prompt the input records when Strobe made it, else none
     /// (unconditional); ``StrobeEngine/edit(_:progress:)`` reports which.
     public var config: GenerationConfig
+    /// Extra guidance towards the prompt (``PromptGuidance``); nil: the operation's default,
+    /// ``PromptGuidance/modifications`` for a modification, ``PromptGuidance/off`` for an
+    /// inpainting (where it measured worse) and a reframe (which draws what continues the image,
+    /// and refuses guidance). Without a prompt there is nothing to guide towards, and none is used.
+    public var promptGuidance: PromptGuidance?
 
-    public init(input: InputImage, operation: EditOperation, config: GenerationConfig = GenerationConfig(prompt: "")) {
+    public init(input: InputImage, operation: EditOperation, config: GenerationConfig = GenerationConfig(prompt: ""),
+                promptGuidance: PromptGuidance? = nil) {
         self.input = input
         self.operation = operation
         self.config = config
+        self.promptGuidance = promptGuidance
     }
 }
 

@@ -34,6 +34,11 @@ public struct EditSetup: Sendable {
     /// output is only part of it (a reframe, ``ReframeLayout``); nil: the whole canvas.
     let outputRegion: (x: Int, y: Int, size: ImageSize)?
 
+    /// Extra guidance towards the prompt (``PromptGuidance/off`` for none).
+    public let guidance: PromptGuidance
+    /// The empty prompt's token ids, for the guidance's second pass (nil without guidance).
+    let unconditionalIDs: [Int32]?
+
     /// The size the sampler works at: the output's, or a reframe's larger working canvas.
     public var workingSize: ImageSize { ImageSize(width: knownPixels.width, height: knownPixels.height) }
     /// Where the prompt came from: `given`, `recorded in the input` or `none`.
@@ -108,9 +113,12 @@ public struct EditSetup: Sendable {
     ///   - space: the sampler's space, which encodes the known pixels.
     ///   - fill: whether the model takes a fill input (v2); used when there is a mask.
     ///   - outputRegion: the output's place on `knownPixels`' canvas, when it is only part of it.
+    ///   - guidance, unconditionalIDs: extra guidance towards the prompt, and the empty prompt's ids.
     init(operation: String, knownPixels: RGBImage, mask: [Float]?, startTime: Float, inputSHA256: String,
          settings: [String: String], promptSource: String, space: any SampleSpace, fill: Bool,
-         outputRegion: (x: Int, y: Int, size: ImageSize)? = nil, featherRadius: Int = 8) {
+         outputRegion: (x: Int, y: Int, size: ImageSize)? = nil, guidance: PromptGuidance = .off,
+         unconditionalIDs: [Int32]? = nil, featherRadius: Int = 8) {
+        precondition(guidance.scale == 0 || unconditionalIDs != nil, "EditSetup: guidance without the empty prompt's ids")
         let (width, height) = (knownPixels.width, knownPixels.height)
         self.operation = operation
         self.knownPixels = knownPixels
@@ -134,6 +142,8 @@ public struct EditSetup: Sendable {
         self.settings = settings
         self.promptSource = promptSource
         self.outputRegion = outputRegion
+        self.guidance = guidance
+        self.unconditionalIDs = guidance.scale > 0 ? unconditionalIDs : nil
     }
 
     /// `mask · blur(mask)`: 0 wherever the mask is 0, ramping up over about `radius` pixels

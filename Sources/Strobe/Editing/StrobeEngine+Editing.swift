@@ -26,6 +26,7 @@ extension StrobeEngine {
         // the size and the memory: nothing heavy happens for a request that will be refused.
         let makeSetup: () throws(PipelineError) -> EditSetup, sampler: any Sampler
         var workingSize: ImageSize?  // a reframe's working canvas, when larger than the output
+        var passes = 1               // network passes per guided step
 
         switch request.operation {
         case let .modify(strength), let .inpaint(_, strength):
@@ -44,6 +45,14 @@ extension StrobeEngine {
                 editMask = mask
             }
             settings["strength"] = String(strength)
+            let isInpaint = if case .inpaint = request.operation { true } else { false }
+            let guidance = config.prompt.isEmpty ? .off : (request.promptGuidance ?? (isInpaint ? .off : .modifications))
+            if let reason = guidance.invalidReason { throw .invalidEdit(reason: reason) }
+            let unconditional = guidance.scale > 0 ? try tokenize("") : nil
+            if guidance.scale > 0 {
+                settings["prompt_guidance"] = "\(guidance.scale) above t = \(guidance.above)"
+                passes = 2
+            }
             // ⌈strength · steps⌉, less a hair so that 0.28 · 25 = 7.000000000000001 is 7.
             let calls = max(1, Int((strength * Double(steps) - 1e-9).rounded(.up)))
             sampler = PartialSampler(kind: config.sampler, steps: calls, from: Float(strength))
@@ -59,10 +68,13 @@ extension StrobeEngine {
                 return EditSetup(
                     operation: request.operation.name, knownPixels: known, mask: keep, startTime: Float(strength),
                     inputSHA256: input.sha256, settings: settings, promptSource: promptSource, space: self.decoder,
-                    fill: self.hasFillInput)
+                    fill: self.hasFillInput, guidance: guidance, unconditionalIDs: unconditional)
             }
 
         case let .reframe(ratio, explicitSize, anchor):
+            if let guidance = request.promptGuidance, guidance.scale > 0 {
+                throw .invalidEdit(reason: "a reframe takes no prompt guidance: it draws what continues the image")
+            }
             // The original at its own size when the model can take it, else fitted to the
             // model's size for its nearest ratio.
             var original = input.image
@@ -100,7 +112,7 @@ extension StrobeEngine {
             let layout = ReframeLayout(
                 original: ImageSize(width: w, height: h), canvas: canvas, anchor: anchor,
                 grid: decoder.cellSize == 1 ? p : nil, multiple: p, maxSide: GenerationConfig.maxSide)
-            workingSize = layout.working
+            workingSize = layout.working == canvas ? nil : layout.working
             makeSetup = { [settings, original] () throws(PipelineError) -> EditSetup in
                 let work = layout.working
                 let (ox, oy) = (layout.outputX + layout.originalX, layout.outputY + layout.originalY)  // on `work`
@@ -124,8 +136,9 @@ extension StrobeEngine {
             }
         }
         var plan = try plan(config)
-        if let workingSize, workingSize != plan.size {
-            try checkMemory(size: workingSize, count: plan.count, textTokens: plan.tokenIDs.count)
+        if workingSize != nil || passes > 1 {
+            // A larger working canvas, or a second pass per step whose buffers sit beside the first's.
+            try checkMemory(size: workingSize ?? plan.size, count: plan.count * passes, textTokens: plan.tokenIDs.count)
         }
         plan.sampler = sampler
         plan.edit = try makeSetup()

@@ -23,6 +23,8 @@ public struct GenerationPlan: Sendable {
     /// The size the sampler works at: ``size``, or a reframe's working canvas, which may be one
     /// patch wider or taller than the output (``EditSetup/workingSize``).
     public var samplingSize: ImageSize { edit?.workingSize ?? size }
+    /// Network passes in a guided step: 2 for an edit with prompt guidance (``PromptGuidance``), else 1.
+    public var passesPerStep: Int { (edit?.guidance.scale ?? 0) > 0 ? 2 : 1 }
     /// The prompt.
     public var prompt: String { config.prompt }
     /// Steps per image.

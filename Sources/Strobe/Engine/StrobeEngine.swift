@@ -228,18 +228,26 @@ public final class StrobeEngine: Sendable {
         }
 
         try checkCancelled()
-        let prompt = try stage(&timings.encodeText) { () throws(PipelineError) -> PreparedPrompt in
-            if let cached = conditioningCache.value(for: plan.tokenIDs) { return cached }
-            let prepared = PreparedPrompt(model: model, ids: plan.tokenIDs)           // [L, Dt] → conditioning
-            conditioningCache.insert(prepared, for: plan.tokenIDs)
-            return prepared
+        /// A prompt's conditioning, from the cache or encoded (the text encoder's stage).
+        func prepare(_ ids: [Int32]) throws(PipelineError) -> PreparedPrompt {
+            try stage(&timings.encodeText) { () throws(PipelineError) -> PreparedPrompt in
+                if let cached = conditioningCache.value(for: ids) { return cached }
+                let prepared = PreparedPrompt(model: model, ids: ids)                  // [L, Dt] → conditioning
+                conditioningCache.insert(prepared, for: ids)
+                return prepared
+            }
         }
+        let prompt = try prepare(plan.tokenIDs)
+        // An edit's guidance towards the prompt: the empty prompt, for the second pass.
+        let guidance = plan.edit?.guidance ?? .off
+        var unconditional: PreparedPrompt?
+        if let ids = plan.edit?.unconditionalIDs { unconditional = try prepare(ids) }
         let shape = decoder.sampleShape(for: plan.samplingSize)                            // [C, h, w]
         let beta = Float(1 / plan.guidance)
         let batches = stride(from: 0, to: plan.count, by: maxBatch).map { $0..<min($0 + maxBatch, plan.count) }
         let totalCalls = batches.count * plan.steps
         var samples: [Tensor] = []                                                 // x₀ per image, [C, h, w]
-        var denoiser: BatchDenoiser?
+        var denoiser: BatchDenoiser?, unguided: BatchDenoiser?
         for batch in batches {
             try checkCancelled()
             let noise = try stage(&timings.noise) { () throws(PipelineError) -> Tensor in
@@ -251,8 +259,12 @@ public final class StrobeEngine: Sendable {
                 denoiser = BatchDenoiser(
                     model: model, prompt: prompt, batch: batch.count, shape: shape, precision: plan.config.precision,
                     fill: plan.edit?.fill)
+                unguided = unconditional.map {
+                    BatchDenoiser(model: model, prompt: $0, batch: batch.count, shape: shape, precision: plan.config.precision,
+                                  fill: plan.edit?.fill)
+                }
             }
-            let calls = denoiser!
+            let calls = denoiser!, unguidedCalls = unguided
             var callDurations: [Duration] = []
             let initial = plan.edit?.start(noise: noise) ?? noise
             var latest: (x: Tensor, u: Tensor, s: Float)?                         // for previews only
@@ -260,7 +272,12 @@ public final class StrobeEngine: Sendable {
                 var call = Duration.zero
                 defer { callDurations.append(call) }
                 let u = try stage(&call) { () throws(PipelineError) -> Tensor in
-                    calls.velocity(x, step: step, beta: beta)                          // [B, C, h, w]
+                    let u = calls.velocity(x, step: step, beta: beta)                  // [B, C, h, w]
+                    guard let unguidedCalls, guidance.guides(step.t) else { return u }
+                    // u + g·(u − u(no prompt)), the second pass at β = 1 (dropped captions' β in training).
+                    let empty = unguidedCalls.velocity(x, step: step, beta: 1)        // [B, C, h, w]
+                    let g = Float(guidance.scale)
+                    return u + (u - empty) * g
                 }
                 if preview != nil { latest = (x, u, step.s) }
                 return u
