@@ -33,7 +33,7 @@ struct ImageTask: Sendable {
 }
 
 /// Reads requests into ``ImageTask``s: the fields of OpenAI's image API plus Strobe's own
-/// (`seed`, `sampler`, `steps`, `aspect_ratio`, `strength`, `anchor`), with every check of the
+/// (`seed`, `sampler`, `steps`, `aspect_ratio`, `strength`, `prompt_guidance`, `anchor`), with every check of the
 /// CLI (the engine's ``StrobeEngine/plan(_:)-(GenerationConfig)``) and the server's limits.
 struct ImageTaskReader: Sendable {
     let engine: StrobeEngine
@@ -47,7 +47,7 @@ struct ImageTaskReader: Sendable {
     /// OpenAI's fields that have no meaning here; accepted and ignored.
     static let ignored: Set<String> = ["quality", "style", "background", "moderation", "output_compression", "input_fidelity"]
     static let generationFields = common.union(["aspect_ratio"])
-    static let editFields = common.union(["strength"])
+    static let editFields = common.union(["strength", "prompt_guidance"])
     static let reframeFields = common.union(["aspect_ratio", "anchor"])
 
     /// `POST /v1/images/generations` (and a generation job).
@@ -74,7 +74,8 @@ struct ImageTaskReader: Sendable {
     }
 
     /// `POST /v1/images/edits`: modify (no mask; `strength`, default 0.6) or inpaint (a mask;
-    /// `strength`, default 1). An empty or missing prompt uses the one the image records.
+    /// `strength`, default 1), `prompt_guidance` as the CLI's (``PromptGuidance``). An empty or
+    /// missing prompt uses the one the image records.
     func edit(_ fields: RequestFields, image: InputImage, mask: InputImage?) throws(APIError) -> ImageTask {
         try fields.checkKnown(Self.editFields)
         var config = try baseConfig(fields, prompt: try fields.string("prompt") ?? "")
@@ -86,7 +87,13 @@ struct ImageTaskReader: Sendable {
         let operation: EditOperation =
             if let mask { .inpaint(mask: EditMask(image: mask), strength: strength ?? 1) }
             else { .modify(strength: strength ?? 0.6) }
-        let request = EditRequest(input: image, operation: operation, config: config)
+        let guidance = try fields.double("prompt_guidance")
+        if let guidance, !(0...PromptGuidance.maxScale).contains(guidance) {
+            throw APIError.invalid("'prompt_guidance' must be in [0, \(PromptGuidance.maxScale)], got \(guidance)",
+                                   param: "prompt_guidance")
+        }
+        let request = EditRequest(input: image, operation: operation, config: config,
+                                  promptGuidance: guidance.map { PromptGuidance(scale: $0, above: PromptGuidance.modifications.above) })
         return try task(.edit, fields: fields) { () throws(PipelineError) in try engine.plan(request) }
     }
 
@@ -201,10 +208,11 @@ struct ImageTaskReader: Sendable {
         }
         let plan: GenerationPlan
         do { plan = try makePlan() } catch { throw APIError(error) }
-        let calls = ImageTask.calls(count: plan.count, steps: plan.steps, maxBatch: engine.maxBatch)
+        let calls = ImageTask.calls(count: plan.count, steps: plan.passesPerBatch, maxBatch: engine.maxBatch)
         guard calls <= settings.maxCalls else {
             throw APIError.invalid(
-                "this request needs \(calls) network calls (n x steps); the server takes at most \(settings.maxCalls): use a job with fewer images or steps",
+                "this request needs \(calls) network calls (n x steps, a guided step twice); the server takes at most "
+                    + "\(settings.maxCalls): use a job with fewer images or steps",
                 param: "steps", code: "too_many_calls")
         }
         let estimate = engine.memoryEstimate(size: plan.samplingSize, count: plan.count * plan.passesPerStep, textTokens: plan.tokenIDs.count)

@@ -81,6 +81,15 @@ struct ServerTests {
                 body: Data(ParsingTests.form("BND", [("image", "in.png", source), ("strength", nil, Array("0.5".utf8)), ("seed", nil, Array("1".utf8))])))
             #expect(edit.status == 200)
             #expect((edit.json["size"] as? String) == "256x256")
+            // Strobe's prompt guidance: checked, and given to the engine (0: unguided).
+            for (value, status) in [("25", 400), ("0", 200)] {
+                let guided = try await http(
+                    "POST", base.appending(path: "v1/images/edits"), headers: ["Content-Type": "multipart/form-data; boundary=BND"],
+                    body: Data(ParsingTests.form("BND", [("image", "in.png", source), ("prompt", nil, Array("a lighthouse at night".utf8)),
+                                                         ("prompt_guidance", nil, Array(value.utf8))])))
+                #expect(guided.status == status, "prompt_guidance \(value): \(guided.json)")
+                if status == 400 { #expect(guided.error["param"] as? String == "prompt_guidance") }
+            }
             let reframe = try await http(
                 "POST", base.appending(path: "v1/images/reframes"), headers: ["Content-Type": "multipart/form-data; boundary=BND"],
                 body: Data(ParsingTests.form("BND", [("image", "in.png", source), ("aspect_ratio", nil, Array("16:9".utf8))])))

@@ -154,6 +154,7 @@ import Testing
         }
         let guided = try await edit(0.7, nil), plain = try await edit(0.7, .off)
         #expect(guided.plan.edit?.guidance == .modifications && guided.plan.passesPerStep == 2 && plain.plan.passesPerStep == 1)
+        #expect(guided.plan.passesPerBatch == 5 && plain.plan.passesPerBatch == 3)      // steps at 0.7, 0.47 guided; 0.23 not
         #expect(guided.plan.edit?.settings["prompt_guidance"] == "4.0 above t = 0.4" && plain.plan.edit?.settings["prompt_guidance"] == nil)
         // The input is a noon scene; guided towards "night", the picture gets darker than unguided.
         func brightness(_ image: RGBImage) -> Double { image.pixels.reduce(0) { $0 + Double($1) } / Double(image.pixels.count) }

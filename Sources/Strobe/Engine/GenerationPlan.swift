@@ -25,6 +25,10 @@ public struct GenerationPlan: Sendable {
     public var samplingSize: ImageSize { edit?.workingSize ?? size }
     /// Network passes in a guided step: 2 for an edit with prompt guidance (``PromptGuidance``), else 1.
     public var passesPerStep: Int { (edit?.guidance.scale ?? 0) > 0 ? 2 : 1 }
+    /// Network passes per batch of images: one per step, and a second on each guided step.
+    public var passesPerBatch: Int {
+        steps + (edit.map { edit in sampler.schedule.filter { edit.guidance.guides($0.t) }.count } ?? 0)
+    }
     /// The prompt.
     public var prompt: String { config.prompt }
     /// Steps per image.
