@@ -78,13 +78,13 @@ struct Edit: AsyncParsableCommand {
         if let strength, !(strength.isFinite && (0...1).contains(strength)) {
             throw ValidationError("--strength \(strength) must be a number in [0, 1]")
         }
-        if let promptGuidance, !(promptGuidance.isFinite && (0...PromptGuidance.maxScale).contains(promptGuidance)) {
+        if let promptGuidance, !PromptGuidance.isValid(scale: promptGuidance) {
             throw ValidationError("--prompt-guidance \(promptGuidance) must be a number in [0, \(PromptGuidance.maxScale)]")
         }
     }
 
     func run() async throws {
-        let guidance = promptGuidance.map { PromptGuidance(scale: $0, above: PromptGuidance.modifications.above) }
+        let guidance = promptGuidance.map { PromptGuidance(scale: $0) }
         try await options.run(image: image, prompt: prompt, size: size, promptGuidance: guidance) { _ in
             if let mask {
                 let maskImage: InputImage

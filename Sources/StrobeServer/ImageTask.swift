@@ -24,8 +24,11 @@ struct ImageTask: Sendable {
     /// The steps (1-based) whose pictures a stream sends.
     let previewSteps: Set<Int>
 
-    /// Network calls the request makes in all.
+    /// Sampler steps the request runs in all: what the engine's progress counts as its calls.
     var totalCalls: Int { Self.calls(count: plan.count, steps: plan.steps, maxBatch: maxBatch) }
+    /// Network passes the request makes in all: `totalCalls` and a second pass on each guided
+    /// step (``GenerationPlan/passesPerBatch``); the work it asks for.
+    var totalPasses: Int { Self.calls(count: plan.count, steps: plan.passesPerBatch, maxBatch: maxBatch) }
 
     /// Network calls for `count` images in batches of `maxBatch`, `steps` each.
     static func calls(count: Int, steps: Int, maxBatch: Int) -> Int { (count + maxBatch - 1) / maxBatch * steps }
@@ -88,12 +91,12 @@ struct ImageTaskReader: Sendable {
             if let mask { .inpaint(mask: EditMask(image: mask), strength: strength ?? 1) }
             else { .modify(strength: strength ?? 0.6) }
         let guidance = try fields.double("prompt_guidance")
-        if let guidance, !(0...PromptGuidance.maxScale).contains(guidance) {
+        if let guidance, !PromptGuidance.isValid(scale: guidance) {
             throw APIError.invalid("'prompt_guidance' must be in [0, \(PromptGuidance.maxScale)], got \(guidance)",
                                    param: "prompt_guidance")
         }
         let request = EditRequest(input: image, operation: operation, config: config,
-                                  promptGuidance: guidance.map { PromptGuidance(scale: $0, above: PromptGuidance.modifications.above) })
+                                  promptGuidance: guidance.map { PromptGuidance(scale: $0) })
         return try task(.edit, fields: fields) { () throws(PipelineError) in try engine.plan(request) }
     }
 
@@ -215,7 +218,8 @@ struct ImageTaskReader: Sendable {
                     + "\(settings.maxCalls): use a job with fewer images or steps",
                 param: "steps", code: "too_many_calls")
         }
-        let estimate = engine.memoryEstimate(size: plan.samplingSize, count: plan.count * plan.passesPerStep, textTokens: plan.tokenIDs.count)
+        let estimate = engine.memoryEstimate(size: plan.samplingSize, count: plan.count, textTokens: plan.tokenIDs.count,
+                                              passes: plan.passesPerStep)
         // Partial pictures: `partial_images` of them spread to the end, by default one per step
         // up to 10.
         let wanted = min(partial ?? 10, plan.steps)

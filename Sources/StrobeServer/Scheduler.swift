@@ -128,7 +128,9 @@ actor Scheduler: Service {
             outcome = .failed(APIError(error))
         }
         let elapsed = ContinuousClock.now - start
-        let calls = max(1, item.snapshot.completedCalls)
+        // The engine reports steps; a guided step is two passes, so the rate is per pass.
+        let steps = max(1, item.snapshot.completedCalls)
+        let calls = max(1, steps * item.task.totalPasses / max(item.task.totalCalls, 1))
         let perCall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         secondsPerCall = 0.8 * secondsPerCall + 0.2 * perCall / Double(calls)
         item.finish(outcome)
@@ -147,7 +149,7 @@ actor Scheduler: Service {
 
     /// The wait, in whole seconds, for the work in hand at the recent speed.
     private func retryAfter() -> Int {
-        let calls = queue.reduce(0) { $0 + $1.task.totalCalls } + (running?.task.totalCalls ?? 0)
+        let calls = queue.reduce(0) { $0 + $1.task.totalPasses } + (running?.task.totalPasses ?? 0)
         return max(1, Int((Double(calls) * secondsPerCall).rounded(.up)))
     }
 

@@ -164,8 +164,10 @@ import Testing
         // schedule's 0.4 is a Float, a hair over the Double 0.4).
         let steps = PartialSampler(kind: .flash, steps: 3, from: 0.6).schedule
         #expect(steps.map { PromptGuidance.modifications.guides($0.t) } == [true, false, false], "\(steps.map(\.t))")
-        // At 0.3 every step starts at or below 0.4: the same image as without guidance.
-        #expect(try await edit(0.3, nil).image.pixels == edit(0.3, .off).image.pixels)
+        // At 0.3 every step starts at or below 0.4: no second pass is set up, the same image as without guidance.
+        let light = try await edit(0.3, nil)
+        #expect(light.plan.passesPerStep == 1 && light.plan.edit?.settings["prompt_guidance"] == nil)
+        #expect(try await light.image.pixels == edit(0.3, .off).image.pixels)
         // Scale 0 is no guidance; without a prompt there is nothing to guide towards.
         #expect(try await edit(0.7, PromptGuidance(scale: 0, above: 0.4)).image.pixels == plain.image.pixels)
         let mask = EditMask(width: 256, height: 256, values: [Float](repeating: 1, count: 256 * 256))
@@ -180,9 +182,15 @@ import Testing
                                                  config: GenerationConfig(prompt: "night"), promptGuidance: bad))
             }
         }
+        // Refused whatever else the request says: without a prompt, and for a reframe (any scale but 0).
         #expect(throws: PipelineError.self) {
-            try Self.engine.plan(EditRequest(input: input, operation: .reframe(ratio: .landscape16x9, size: nil, anchor: .center),
-                                             promptGuidance: .modifications))
+            try Self.engine.plan(EditRequest(input: input, operation: .modify(strength: 0.5), promptGuidance: PromptGuidance(scale: .nan)))
+        }
+        for guidance in [PromptGuidance.modifications, PromptGuidance(scale: .nan), PromptGuidance(scale: -1)] {
+            #expect(throws: PipelineError.self) {
+                try Self.engine.plan(EditRequest(input: input, operation: .reframe(ratio: .landscape16x9, size: nil, anchor: .center),
+                                                 promptGuidance: guidance))
+            }
         }
     }
 

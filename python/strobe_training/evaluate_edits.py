@@ -98,14 +98,19 @@ def canvas_size(ratio: str, side: int = 256, patch: int = 16) -> tuple[int, int]
     return (max(side, up(side * r)), side) if r > 1 else (side, max(side, up(side / r)))
 
 
-def grid_pad(origin: int, length: int, canvas: int, grid: int) -> int:
-    """Where the engine's sampler grid lies on a v1 reframe's output (Sources/Strobe/Editing/
-    ReframeLayout.swift): the working canvas starts this many pixels before the output, so that the
-    original's borders with the drawn area fall mid-patch; 0 when they do already, or when the
-    original touches both ends of this axis."""
+MAX_SIDE = 4096  # GenerationConfig.maxSide
+
+
+def grid_pad(origin: int, length: int, canvas: int, grid: int, multiple: int | None = None) -> int:
+    """Where the engine's sampler grid lies along one axis of a v1 reframe's output
+    (Sources/Strobe/Editing/ReframeLayout.swift): the working canvas starts this many pixels before
+    the output, so that the original's borders with the drawn area fall mid-patch; 0 when they do
+    already, when the original touches both ends of this axis, or when one more `multiple` (default
+    `grid`) would pass the engine's longest side."""
     if origin == 0 and origin + length == canvas:
         return 0
-    return ((grid // 2 - origin % grid) % grid + grid) % grid
+    pad = ((grid // 2 - origin % grid) % grid + grid) % grid
+    return pad if canvas + (multiple or grid) <= MAX_SIDE else 0
 
 
 def main() -> None:
@@ -206,9 +211,11 @@ def main() -> None:
         for ratio in REFRAMES:
             w, h = canvas_size(ratio, side, multiple)
             ox, oy = (w - side) // 2, (h - side) // 2
-            # v1 (one grid, its patches) samples on a canvas whose patch borders avoid the original's.
+            # v1 (one grid, its patches: model_geometry) samples on a canvas whose patch borders
+            # avoid the original's; the centred reframes here extend one axis only.
             pixel_space = len(grids) == 1
-            pad = grid_pad(ox, side, w, grids[0]) if ox else grid_pad(oy, side, h, grids[0])
+            assert (ox == 0) != (oy == 0), (ratio, ox, oy)
+            pad = grid_pad(ox, side, w, grids[0], multiple) if ox else grid_pad(oy, side, h, grids[0], multiple)
 
             def new_area(image: np.ndarray) -> np.ndarray:
                 """The canvas less the original's place: its two strips side by side."""

@@ -550,6 +550,7 @@ def test_edit_evaluation_geometry_follows_the_model_family():
     assert ee.grid_pad(0, 256, 464, 16) == 8            # anchored left: the border at 256
     assert ee.grid_pad(0, 256, 256, 16) == 0            # no border on this axis
     assert all((o + ee.grid_pad(o, 256, 1024, 16)) % 16 == 8 for o in range(1, 700))
+    assert ee.grid_pad(176, 256, 4096, 16) == 0         # no pad past the engine's longest side
 
 
 def test_compare_sheet_of_a_v1_and_a_v2_file(tmp_path):

@@ -78,7 +78,10 @@ public struct EditSetup: Sendable {
     /// (``BorderBand``). `seamless` false leaves `D` out, for the previews after each step, which it
     /// would slow.
     func composite(_ generated: RGBImage, seamless: Bool = true) -> RGBImage {
-        guard let keep else { return generated }
+        guard let keep else {
+            precondition(outputRegion == nil, "composite: an output region without a mask")
+            return generated
+        }
         let plane = keep.count
         precondition(generated.width == knownPixels.width && generated.height == knownPixels.height,
                      "composite: a \(generated.width)x\(generated.height) image for a \(workingSize) canvas")

@@ -28,6 +28,12 @@ public struct PromptGuidance: Sendable, Equatable, Codable {
         self.above = above
     }
 
+    /// A modification's bound (``modifications``) at another scale: what `--prompt-guidance G`
+    /// and the server's `prompt_guidance` ask for.
+    public init(scale: Double) {
+        self.init(scale: scale, above: Self.modifications.above)
+    }
+
     /// No extra guidance: one pass per step.
     public static let off = PromptGuidance(scale: 0, above: 1)
     /// A modification's default (see above).
@@ -40,11 +46,12 @@ public struct PromptGuidance: Sendable, Equatable, Codable {
     /// The largest scale accepted.
     public static let maxScale = 20.0
 
+    /// Whether `scale` is one a guidance may have: finite, in [0, ``maxScale``].
+    public static func isValid(scale: Double) -> Bool { scale.isFinite && (0...maxScale).contains(scale) }
+
     /// Why this guidance cannot be used, or nil.
     var invalidReason: String? {
-        guard scale.isFinite, (0...Self.maxScale).contains(scale) else {
-            return "prompt guidance \(scale) is outside [0, \(Self.maxScale)]"
-        }
+        guard Self.isValid(scale: scale) else { return "prompt guidance \(scale) is outside [0, \(Self.maxScale)]" }
         guard above.isFinite, (0...1).contains(above) else { return "prompt guidance from t > \(above): outside [0, 1]" }
         return nil
     }

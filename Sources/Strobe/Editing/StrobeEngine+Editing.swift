@@ -27,6 +27,7 @@ extension StrobeEngine {
         let makeSetup: () throws(PipelineError) -> EditSetup, sampler: any Sampler
         var workingSize: ImageSize?  // a reframe's working canvas, when larger than the output
         var passes = 1               // network passes per guided step
+        if let reason = request.promptGuidance?.invalidReason { throw .invalidEdit(reason: reason) }
 
         switch request.operation {
         case let .modify(strength), let .inpaint(_, strength):
@@ -45,17 +46,19 @@ extension StrobeEngine {
                 editMask = mask
             }
             settings["strength"] = String(strength)
+            // ⌈strength · steps⌉, less a hair so that 0.28 · 25 = 7.000000000000001 is 7.
+            let calls = max(1, Int((strength * Double(steps) - 1e-9).rounded(.up)))
+            let partial = PartialSampler(kind: config.sampler, steps: calls, from: Float(strength))
+            sampler = partial
+            // Guidance towards the prompt: none without a prompt, or when no step starts above its bound.
             let isInpaint = if case .inpaint = request.operation { true } else { false }
-            let guidance = config.prompt.isEmpty ? .off : (request.promptGuidance ?? (isInpaint ? .off : .modifications))
-            if let reason = guidance.invalidReason { throw .invalidEdit(reason: reason) }
+            var guidance = request.promptGuidance ?? (isInpaint ? .off : .modifications)
+            if config.prompt.isEmpty || !partial.schedule.contains(where: { guidance.guides($0.t) }) { guidance = .off }
             let unconditional = guidance.scale > 0 ? try tokenize("") : nil
             if guidance.scale > 0 {
                 settings["prompt_guidance"] = "\(guidance.scale) above t = \(guidance.above)"
                 passes = 2
             }
-            // ⌈strength · steps⌉, less a hair so that 0.28 · 25 = 7.000000000000001 is 7.
-            let calls = max(1, Int((strength * Double(steps) - 1e-9).rounded(.up)))
-            sampler = PartialSampler(kind: config.sampler, steps: calls, from: Float(strength))
             makeSetup = { [settings] () throws(PipelineError) -> EditSetup in
                 let known = input.image.fitted(to: size)
                 let mask = editMask?.fitted(to: size).values
@@ -72,7 +75,7 @@ extension StrobeEngine {
             }
 
         case let .reframe(ratio, explicitSize, anchor):
-            if let guidance = request.promptGuidance, guidance.scale > 0 {
+            if let guidance = request.promptGuidance, guidance.scale != 0 {
                 throw .invalidEdit(reason: "a reframe takes no prompt guidance: it draws what continues the image")
             }
             // The original at its own size when the model can take it, else fitted to the
@@ -138,7 +141,7 @@ extension StrobeEngine {
         var plan = try plan(config)
         if workingSize != nil || passes > 1 {
             // A larger working canvas, or a second pass per step whose buffers sit beside the first's.
-            try checkMemory(size: workingSize ?? plan.size, count: plan.count * passes, textTokens: plan.tokenIDs.count)
+            try checkMemory(size: workingSize ?? plan.size, count: plan.count, textTokens: plan.tokenIDs.count, passes: passes)
         }
         plan.sampler = sampler
         plan.edit = try makeSetup()

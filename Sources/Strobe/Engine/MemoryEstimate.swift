@@ -41,6 +41,18 @@ public struct MemoryEstimate: Sendable, Equatable, CustomStringConvertible {
             + "\(Self.format(workingSet)) working set for a batch of \(batch); at the end: \(Self.format(results)) of results"
     }
 
+    private init(count: Int, batch: Int, size: ImageSize, results: Int, samples: Int, workingSet: Int) {
+        (self.count, self.batch, self.size) = (count, batch, size)
+        (self.results, self.samples, self.workingSet) = (results, samples, workingSet)
+    }
+
+    /// The same request sampled with `passes` denoisers side by side (an edit's guidance towards
+    /// the prompt keeps a second one with its own buffers): the working set counted `passes` times.
+    func withPasses(_ passes: Int) -> MemoryEstimate {
+        MemoryEstimate(count: count, batch: batch, size: size, results: results, samples: samples,
+                       workingSet: workingSet.multipliedClamped(by: max(passes, 1)))
+    }
+
     /// Estimates a request for `count` images of `size`, `batch` per denoiser call, with a
     /// prompt of `textTokens` tokens (with EOS), on a model of `architecture`.
     public init(architecture: ArchitectureConfig, size: ImageSize, count: Int, batch: Int, textTokens: Int) {
@@ -146,22 +158,24 @@ public struct MemoryEstimate: Sendable, Equatable, CustomStringConvertible {
 
 extension StrobeEngine {
     /// The memory a request for `count` images of `size` with a prompt of `textTokens` tokens
-    /// (with EOS) needs on this engine (batches of up to ``maxBatch``).
-    public func memoryEstimate(size: ImageSize, count: Int, textTokens: Int) -> MemoryEstimate {
-        switch model.architecture {
+    /// (with EOS) needs on this engine (batches of up to ``maxBatch``), with `passes` network
+    /// passes per step (``GenerationPlan/passesPerStep``).
+    public func memoryEstimate(size: ImageSize, count: Int, textTokens: Int, passes: Int = 1) -> MemoryEstimate {
+        let estimate = switch model.architecture {
         case .pixel(let config):
             MemoryEstimate(architecture: config, size: size, count: count, batch: min(maxBatch, count), textTokens: textTokens)
         case .latent(let config):
             MemoryEstimate(architecture: config, size: size, count: count, batch: min(maxBatch, count), textTokens: textTokens)
         }
+        return estimate.withPasses(passes)
     }
 
     /// Refuses a request whose estimate exceeds the memory available now
     /// (``SystemMemory/available()``), instead of letting the system kill the process halfway.
     /// Nothing is refused when the available memory cannot be read.
     /// - Throws: ``PipelineError/insufficientMemory(estimate:available:)``.
-    func checkMemory(size: ImageSize, count: Int, textTokens: Int) throws(PipelineError) {
-        let estimate = memoryEstimate(size: size, count: count, textTokens: textTokens)
+    func checkMemory(size: ImageSize, count: Int, textTokens: Int, passes: Int = 1) throws(PipelineError) {
+        let estimate = memoryEstimate(size: size, count: count, textTokens: textTokens, passes: passes)
         guard let available = SystemMemory.available(), estimate.total > available else { return }
         throw .insufficientMemory(estimate: estimate, available: available)
     }
