@@ -100,6 +100,30 @@ struct ServerTests {
         }
     }
 
+    /// A guided step is two network passes, and `--max-calls` counts them: a modification at
+    /// strength 1 (4 steps, 3 of them above t = 0.4) is 7 passes, 4 without the guidance.
+    @Test func guidedStepsCountTwiceTowardsTheCallLimit() async throws {
+        var config = GenerationConfig(prompt: "a lighthouse by the sea")
+        config.seed = 3
+        let source = try await Shared.engine.generate(config).images[0].png
+        var settings = ServerSettings()
+        settings.maxCalls = 4
+        try await withServer(settings) { base in
+            for (guidance, status) in [(nil, 400), ("0", 200)] as [(String?, Int)] {
+                var fields: [(String, String?, [UInt8])] = [("image", "in.png", source), ("prompt", nil, Array("a lighthouse at night".utf8)),
+                                                            ("strength", nil, Array("1".utf8))]
+                if let guidance { fields.append(("prompt_guidance", nil, Array(guidance.utf8))) }
+                let answer = try await http(
+                    "POST", base.appending(path: "v1/images/edits"), headers: ["Content-Type": "multipart/form-data; boundary=BND"],
+                    body: Data(ParsingTests.form("BND", fields)))
+                #expect(answer.status == status, "prompt_guidance \(guidance ?? "default"): \(answer.json)")
+                if status == 400 {
+                    #expect(answer.error["code"] as? String == "too_many_calls" && (answer.error["message"] as? String ?? "").contains("needs 7"))
+                }
+            }
+        }
+    }
+
     @Test func otherSitesPagesAreRefused() async throws {
         try await withServer { base in
             let models = base.appending(path: "v1/models")
