@@ -3,12 +3,13 @@ import Strobe
 
 /// What `strobe bench` measures: a sampler and step count, named `<sampler>_<steps>`
 /// (`flash_4`, `full_100`), for text to image or, with a prefix, an edit of a Strobe-made image:
-/// `edit_flash_4` modifies it at strength 0.6 (so ⌈0.6 · 4⌉ = 3 calls), `reframe_flash_4`
-/// extends it from 1:1 to 21:9 (and is compared with text to image at the same size).
+/// `edit_flash_4` modifies it at strength 0.6 (so ⌈0.6 · 4⌉ = 3 calls), `inpaint_flash_4`
+/// repaints its upper-right quarter (with the default layout steps: 4 + 3 calls),
+/// `reframe_flash_4` extends it from 1:1 to 21:9 (and is compared with text to image at the same size).
 public struct BenchMode: Hashable, Sendable, CustomStringConvertible {
     /// What a timed run does.
     public enum Operation: String, Sendable, Hashable {
-        case generate, edit, reframe
+        case generate, edit, inpaint, reframe
     }
 
     /// The sampler.
@@ -29,7 +30,7 @@ public struct BenchMode: Hashable, Sendable, CustomStringConvertible {
         self.operation = operation
     }
 
-    /// Parses `[edit_|reframe_]<sampler>_<steps>` (`flash_4`, `full_100`, `edit_flash_4`); nil
+    /// Parses `[edit_|inpaint_|reframe_]<sampler>_<steps>` (`flash_4`, `full_100`, `edit_flash_4`); nil
     /// for anything else, or for a step count outside the sampler's range.
     public init?(parsing text: String) {
         var parts = text.split(separator: "_", omittingEmptySubsequences: false).map(String.init)
@@ -43,7 +44,7 @@ public struct BenchMode: Hashable, Sendable, CustomStringConvertible {
         self.init(sampler, steps: steps, operation: operation)
     }
 
-    /// `[edit_|reframe_]<sampler>_<steps>`: the mode's key in the report.
+    /// `[edit_|inpaint_|reframe_]<sampler>_<steps>`: the mode's key in the report.
     public var name: String {
         (operation == .generate ? "" : "\(operation.rawValue)_") + "\(sampler.rawValue)_\(steps)"
     }

@@ -159,9 +159,15 @@ public struct BenchRunner: Sendable {
                                       precision: precision, size: engine.size(of: .square))
         let input: InputImage
         do { input = try InputImage.decode(made.0.images[0].png) } catch { throw .pipeline(.image(error)) }
-        let operation: EditOperation = mode.operation == .edit
-            ? .modify(strength: BenchMode.editStrength)
-            : .reframe(ratio: BenchMode.reframeRatio, size: nil, anchor: .center)
+        let operation: EditOperation
+        switch mode.operation {
+        case .edit: operation = .modify(strength: BenchMode.editStrength)
+        case .inpaint:
+            let (w, h) = (input.image.width, input.image.height)
+            let upperRight = (0..<(w * h)).map { i -> Float in i % w >= w / 2 && i / w < h / 2 ? 1 : 0 }
+            operation = .inpaint(mask: EditMask(width: w, height: h, values: upperRight), strength: 1)
+        default: operation = .reframe(ratio: BenchMode.reframeRatio, size: nil, anchor: .center)
+        }
         let request = EditRequest(input: input, operation: operation, config: GenerationConfig(
             prompt: prompt, seed: seed, sampler: mode.sampler, steps: mode.steps, threads: settings.threads,
             precision: precision ?? settings.precision))

@@ -10,7 +10,8 @@ struct Bench: AsyncParsableCommand {
         abstract: "Measure generation latency, throughput, memory and the denoiser's FLOP rate.",
         discussion: """
             Each mode (<sampler>_<steps>, default flash_1,flash_2,flash_4,flash_8,full_100; edit_<sampler>_<steps> \
-            modifies a Strobe-made 1:1 image at strength 0.6, reframe_<sampler>_<steps> extends it to 21:9 and is \
+            modifies a Strobe-made 1:1 image at strength 0.6, inpaint_<sampler>_<steps> repaints its upper-right \
+            quarter, reframe_<sampler>_<steps> extends it to 21:9 and is \
             compared with text to image at the same size) runs \
             its warm-up, then timed runs: one image from prompt to PNG bytes with the model loaded, \
             over a fixed set of prompts and seeds. Then images per second with 4 images per \
@@ -33,7 +34,7 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Untimed warm-up runs before each mode.")
     var warmup: Int = 1
 
-    @Option(help: ArgumentHelp("Comma-separated modes, e.g. flash_4,full_100,edit_flash_4,reframe_flash_4.", valueName: "modes"))
+    @Option(help: ArgumentHelp("Comma-separated modes, e.g. flash_4,full_100,edit_flash_4,inpaint_flash_4,reframe_flash_4.", valueName: "modes"))
     var modes: String?
 
     @Option(name: .customLong("aspect-ratio"), help: ArgumentHelp("Aspect ratio (default 1:1).", valueName: "W:H"))

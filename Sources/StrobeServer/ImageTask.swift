@@ -36,7 +36,7 @@ struct ImageTask: Sendable {
 }
 
 /// Reads requests into ``ImageTask``s: the fields of OpenAI's image API plus Strobe's own
-/// (`seed`, `sampler`, `steps`, `aspect_ratio`, `strength`, `prompt_guidance`, `anchor`), with every check of the
+/// (`seed`, `sampler`, `steps`, `aspect_ratio`, `strength`, `prompt_guidance`, `layout_steps`, `anchor`), with every check of the
 /// CLI (the engine's ``StrobeEngine/plan(_:)-(GenerationConfig)``) and the server's limits.
 struct ImageTaskReader: Sendable {
     let engine: StrobeEngine
@@ -50,7 +50,7 @@ struct ImageTaskReader: Sendable {
     /// OpenAI's fields that have no meaning here; accepted and ignored.
     static let ignored: Set<String> = ["quality", "style", "background", "moderation", "output_compression", "input_fidelity"]
     static let generationFields = common.union(["aspect_ratio"])
-    static let editFields = common.union(["strength", "prompt_guidance"])
+    static let editFields = common.union(["strength", "prompt_guidance", "layout_steps"])
     static let reframeFields = common.union(["aspect_ratio", "anchor"])
 
     /// `POST /v1/images/generations` (and a generation job).
@@ -77,7 +77,8 @@ struct ImageTaskReader: Sendable {
     }
 
     /// `POST /v1/images/edits`: modify (no mask; `strength`, default 0.6) or inpaint (a mask;
-    /// `strength`, default 1), `prompt_guidance` as the CLI's (``PromptGuidance``). An empty or
+    /// `strength`, default 1), `prompt_guidance` as the CLI's (``PromptGuidance``), `layout_steps`
+    /// an inpainting's (``EditRequest/layoutSteps``). An empty or
     /// missing prompt uses the one the image records.
     func edit(_ fields: RequestFields, image: InputImage, mask: InputImage?) throws(APIError) -> ImageTask {
         try fields.checkKnown(Self.editFields)
@@ -95,8 +96,13 @@ struct ImageTaskReader: Sendable {
             throw APIError.invalid("'prompt_guidance' must be in [0, \(PromptGuidance.maxScale)], got \(guidance)",
                                    param: "prompt_guidance")
         }
+        let layoutSteps = try fields.int("layout_steps")
+        if let layoutSteps, !EditRequest.layoutStepsRange.contains(layoutSteps) {
+            throw APIError.invalid("'layout_steps' must be in \(EditRequest.layoutStepsRange), got \(layoutSteps)",
+                                   param: "layout_steps")
+        }
         let request = EditRequest(input: image, operation: operation, config: config,
-                                  promptGuidance: guidance.map { PromptGuidance(scale: $0) })
+                                  promptGuidance: guidance.map { PromptGuidance(scale: $0) }, layoutSteps: layoutSteps)
         return try task(.edit, fields: fields) { () throws(PipelineError) in try engine.plan(request) }
     }
 

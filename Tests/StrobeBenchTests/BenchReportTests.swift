@@ -46,6 +46,7 @@ import Strobe
     @Test func editModesParse() throws {
         #expect(BenchMode(parsing: "edit_flash_4") == BenchMode(.flash, steps: 4, operation: .edit))
         #expect(BenchMode(parsing: "reframe_full_100")?.name == "reframe_full_100")
+        #expect(BenchMode(parsing: "inpaint_flash_4") == BenchMode(.flash, steps: 4, operation: .inpaint))
         #expect(BenchMode(parsing: "flash_4")?.operation == .generate)
         for bad in ["generate_flash_4", "edit_flash_11", "crop_flash_4", "edit__4", "edit_flash"] {
             #expect(BenchMode(parsing: bad) == nil, "\(bad)")

@@ -90,6 +90,16 @@ struct ServerTests {
                 #expect(guided.status == status, "prompt_guidance \(value): \(guided.json)")
                 if status == 400 { #expect(guided.error["param"] as? String == "prompt_guidance") }
             }
+            // An inpainting's layout steps: checked, and given to the engine (0 for a modification too).
+            for (value, mask, status) in [("17", true, 400), ("2", true, 200), ("0", false, 200), ("2", false, 400)] {
+                var fields: [(String, String?, [UInt8])] = [("image", "in.png", source), ("layout_steps", nil, Array(value.utf8))]
+                if mask { fields.append(("mask", "mask.png", source)) }
+                let inpaint = try await http(
+                    "POST", base.appending(path: "v1/images/edits"), headers: ["Content-Type": "multipart/form-data; boundary=BND"],
+                    body: Data(ParsingTests.form("BND", fields)))
+                #expect(inpaint.status == status, "layout_steps \(value), mask \(mask): \(inpaint.json)")
+                if status == 400 && mask { #expect(inpaint.error["param"] as? String == "layout_steps") }
+            }
             let reframe = try await http(
                 "POST", base.appending(path: "v1/images/reframes"), headers: ["Content-Type": "multipart/form-data; boundary=BND"],
                 body: Data(ParsingTests.form("BND", [("image", "in.png", source), ("aspect_ratio", nil, Array("16:9".utf8))])))

@@ -216,6 +216,51 @@ import Testing
         #expect(json.contains("\"operation\":\"inpaint\"") && json.contains(input.sha256) && json.contains("\"mask\":\"256x256\""), "\(json)")
     }
 
+    @Test("layout steps: an inpainting takes the first quarter of its time in gap-0 steps, then the flash jumps; refused elsewhere")
+    func layoutSteps() async throws {
+        // 4 from t = 1: 1, 15/16, 7/8, 13/16, 3/4 at gap 0, then the grid's 1/2, 1/4, 0 as jumps.
+        let four = PartialSampler(kind: .flash, steps: 4, from: 1, layoutSteps: 4)
+        #expect(four.steps == 7)
+        #expect(four.schedule.map(\.t) == [1, 0.9375, 0.875, 0.8125, 0.75, 0.5, 0.25])
+        #expect(four.schedule.map(\.s) == [0.9375, 0.875, 0.8125, 0.75, 0.5, 0.25, 0])
+        #expect(four.schedule.map(\.gap) == [0, 0, 0, 0, 0.25, 0.25, 0.25])
+        // One flash step: the layout, then one jump from 3/4. Three: 3/4 comes before the grid's 2/3.
+        #expect(PartialSampler(kind: .flash, steps: 1, from: 1, layoutSteps: 2).schedule.map(\.s) == [0.875, 0.75, 0])
+        #expect(PartialSampler(kind: .flash, steps: 3, from: 1, layoutSteps: 1).schedule.map(\.s)
+                == [0.75, Float(2.0 / 3), Float(1.0 / 3), 0])
+        // From strength 0.5 the layout covers [0.5, 0.375]; 0 layout steps is the plain schedule.
+        #expect(PartialSampler(kind: .flash, steps: 2, from: 0.5, layoutSteps: 2).schedule.map(\.s) == [0.4375, 0.375, 0.25, 0])
+        #expect(PartialSampler(kind: .flash, steps: 4, from: 1, layoutSteps: 0).schedule
+                == PartialSampler(kind: .flash, steps: 4, from: 1).schedule)
+
+        let input = try await Self.made()
+        let mask = EditMask(width: 256, height: 256, values: (0..<(256 * 256)).map { $0 % 256 >= 160 && $0 / 256 < 128 ? 1 : 0 })
+        let inpaint = EditOperation.inpaint(mask: mask, strength: 1)
+        func plan(_ operation: EditOperation, _ layout: Int?, sampler: SamplerKind = .flash) throws -> GenerationPlan {
+            try Self.engine.plan(EditRequest(input: input, operation: operation,
+                                             config: GenerationConfig(prompt: "a red hot-air balloon on the right", seed: 1, sampler: sampler),
+                                             layoutSteps: layout))
+        }
+        let byDefault = try plan(inpaint, nil), off = try plan(inpaint, 0)
+        #expect(byDefault.steps == 7 && byDefault.edit?.settings["layout_steps"] == "4" && byDefault.passesPerBatch == 7)
+        #expect(off.steps == 4 && off.edit?.settings["layout_steps"] == nil)
+        #expect(try plan(inpaint, nil, sampler: .full).steps == 100)                    // small steps already
+        #expect(try plan(.modify(strength: 0.5), 0).steps == 2)                         // 0 is accepted anywhere
+        let reframe = EditOperation.reframe(ratio: .landscape16x9, size: nil, anchor: .center)
+        for (operation, layout, sampler) in [(EditOperation.modify(strength: 0.5), 2, SamplerKind.flash), (reframe, 4, .flash),
+                                             (inpaint, 4, .full), (inpaint, 17, .flash), (inpaint, -1, .flash)] {
+            #expect(throws: PipelineError.self, "\(operation.name) \(layout) \(sampler)") { try plan(operation, layout, sampler: sampler) }
+        }
+        // The known region stays exact either way; the repainted one is drawn otherwise.
+        let laidOut = try await Self.engine.generate(byDefault).images[0].image
+        let plain = try await Self.engine.generate(off).images[0].image
+        let outside = (0..<(256 * 256)).filter { mask.values[$0] == 0 }
+        for c in 0..<3 {
+            #expect(outside.allSatisfy { laidOut.pixels[c * 65536 + $0] == input.image.pixels[c * 65536 + $0] })
+        }
+        #expect(Self.distance(laidOut, plain) > 0.005, "\(Self.distance(laidOut, plain))")
+    }
+
     @Test("reframe: the original unchanged at its anchor on a canvas of the new ratio, the recorded prompt used",
           arguments: [(AspectRatio.landscape21x9, Anchor.center), (.portrait9x16, .top), (.landscape16x9, .left)])
     func reframe(ratio: AspectRatio, anchor: Anchor) async throws {

@@ -23,13 +23,25 @@ public struct EditRequest: Sendable {
     /// inpainting (where it measured worse) and a reframe (which draws what continues the image,
     /// and refuses guidance). Without a prompt there is nothing to guide towards, and none is used.
     public var promptGuidance: PromptGuidance?
+    /// An inpainting's layout steps (``PartialSampler``): the first quarter of its time in this
+    /// many small steps, so the repainted region is laid out seeing the image; nil: the default,
+    /// ``defaultLayoutSteps`` with the flash sampler (3 more network calls) and none with the full
+    /// sampler, whose steps are small already. 0 turns them off; a modification, a reframe or the
+    /// full sampler takes no other value.
+    public var layoutSteps: Int?
+
+    /// An inpainting's layout steps with the flash sampler when ``layoutSteps`` is nil.
+    public static let defaultLayoutSteps = 4
+    /// The layout steps accepted.
+    public static let layoutStepsRange = 0...16
 
     public init(input: InputImage, operation: EditOperation, config: GenerationConfig = GenerationConfig(prompt: ""),
-                promptGuidance: PromptGuidance? = nil) {
+                promptGuidance: PromptGuidance? = nil, layoutSteps: Int? = nil) {
         self.input = input
         self.operation = operation
         self.config = config
         self.promptGuidance = promptGuidance
+        self.layoutSteps = layoutSteps
     }
 }
 
@@ -41,12 +53,16 @@ public enum EditOperation: Sendable {
     /// strength is never snapped to the step grid); the full sampler likewise.
     case modify(strength: Double)
     /// Repaint where `mask` says (from time `strength`, default 1: from noise); elsewhere the
-    /// output equals the (fitted) input exactly.
+    /// output equals the (fitted) input exactly. The flash sampler runs ``EditRequest/layoutSteps``
+    /// small steps over the first quarter of the time, then the jumps of `⌈strength · steps⌉` below it.
     case inpaint(mask: EditMask, strength: Double)
     /// Extend the image to `ratio` (or an explicit `size`), the original placed at `anchor`
     /// at its own size and kept unchanged; the new area is drawn from noise, the known region
     /// blended in at every step.
     case reframe(ratio: AspectRatio?, size: ImageSize?, anchor: Anchor)
+
+    /// Whether this is an inpainting.
+    var isInpaint: Bool { if case .inpaint = self { true } else { false } }
 
     /// The operation's name in metadata: `modify`, `inpaint` or `reframe`.
     public var name: String {

@@ -175,20 +175,3 @@ public struct EditSetup: Sendable {
         return out
     }
 }
-
-/// The sampler of an edit: `k` steps over `linspace(t₀, 0, k + 1)`, with the TVM gap (flash) or
-/// gap 0 (full).
-public struct PartialSampler: Sampler {
-    public let name: String
-    public let steps: Int
-    public let schedule: [SamplerStep]
-
-    /// `steps` (≥ 1) steps of `kind` from `start` ∈ [0, 1] to 0.
-    public init(kind: SamplerKind, steps: Int, from start: Float) {
-        precondition(steps >= 1 && start >= 0 && start <= 1, "PartialSampler: \(steps) steps from \(start)")
-        self.name = kind.rawValue
-        self.steps = steps
-        let grid = (0...steps).map { Float(Double(start) * Double(steps - $0) / Double(steps)) }
-        self.schedule = (0..<steps).map { SamplerStep(t: grid[$0], s: grid[$0 + 1], jump: kind == .flash) }
-    }
-}

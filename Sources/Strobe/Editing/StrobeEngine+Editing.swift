@@ -28,6 +28,21 @@ extension StrobeEngine {
         var workingSize: ImageSize?  // a reframe's working canvas, when larger than the output
         var passes = 1               // network passes per guided step
         if let reason = request.promptGuidance?.invalidReason { throw .invalidEdit(reason: reason) }
+        var layoutSteps = 0
+        if let asked = request.layoutSteps {
+            guard EditRequest.layoutStepsRange.contains(asked) else {
+                throw .invalidEdit(reason: "layout steps \(asked) are outside \(EditRequest.layoutStepsRange)")
+            }
+            guard asked == 0 || request.operation.isInpaint else {
+                throw .invalidEdit(reason: "layout steps are for an inpainting (a mask), not a \(request.operation.name)")
+            }
+            guard asked == 0 || config.sampler == .flash else {
+                throw .invalidEdit(reason: "layout steps are for the flash sampler: the full sampler's steps are small already")
+            }
+            layoutSteps = asked
+        } else if request.operation.isInpaint && config.sampler == .flash {
+            layoutSteps = EditRequest.defaultLayoutSteps
+        }
 
         switch request.operation {
         case let .modify(strength), let .inpaint(_, strength):
@@ -48,11 +63,12 @@ extension StrobeEngine {
             settings["strength"] = String(strength)
             // ⌈strength · steps⌉, less a hair so that 0.28 · 25 = 7.000000000000001 is 7.
             let calls = max(1, Int((strength * Double(steps) - 1e-9).rounded(.up)))
-            let partial = PartialSampler(kind: config.sampler, steps: calls, from: Float(strength))
+            let partial = PartialSampler(kind: config.sampler, steps: calls, from: Float(strength),
+                                         layoutSteps: strength > 0 ? layoutSteps : 0)
             sampler = partial
+            if partial.steps > calls { settings["layout_steps"] = String(layoutSteps) }
             // Guidance towards the prompt: none without a prompt, or when no step starts above its bound.
-            let isInpaint = if case .inpaint = request.operation { true } else { false }
-            var guidance = request.promptGuidance ?? (isInpaint ? .off : .modifications)
+            var guidance = request.promptGuidance ?? (request.operation.isInpaint ? .off : .modifications)
             if config.prompt.isEmpty || !partial.schedule.contains(where: { guidance.guides($0.t) }) { guidance = .off }
             let unconditional = guidance.scale > 0 ? try tokenize("") : nil
             if guidance.scale > 0 {
