@@ -27,7 +27,8 @@ caption of it):
   step that its neighbourhood does not have; the same on the renders, which have no border);
   the time of day and terrain read on the new area alone
   (its strips side by side), and on the same strips of renders of the scenes at the canvas size
-  (the measure's ceiling); FD of the reframed images against renders of the same scenes at the
+  (the measure's ceiling), and how often the two readings agree (and, for chance, with the
+  next scene's render); FD of the reframed images against renders of the same scenes at the
   canvas size, over the FD of text to image at that size against the same renders.
 """
 from __future__ import annotations
@@ -311,6 +312,13 @@ def main() -> None:
                 "new_area_terrain": round(float((pred_new[:, TERRAIN] == labels[:, TERRAIN]).double().mean()), 4),
                 "renders_same_strips_time_of_day": round(float((pred_strips[:, TIME] == labels[:, TIME]).double().mean()), 4),
                 "renders_same_strips_terrain": round(float((pred_strips[:, TERRAIN] == labels[:, TERRAIN]).double().mean()), 4),
+                # Whether the new area reads as the same strips of a render of the scene read,
+                # right or wrong: the measure without the classifier's weakness on strips.
+                "new_area_time_of_day_as_renders": round(float((pred_new[:, TIME] == pred_strips[:, TIME]).double().mean()), 4),
+                "new_area_terrain_as_renders": round(float((pred_new[:, TERRAIN] == pred_strips[:, TERRAIN]).double().mean()), 4),
+                # The same against the strips of the next scene's render: the agreement by chance.
+                "new_area_time_of_day_as_other_renders": round(float((pred_new[:, TIME] == pred_strips.roll(1, 0)[:, TIME]).double().mean()), 4),
+                "new_area_terrain_as_other_renders": round(float((pred_new[:, TERRAIN] == pred_strips.roll(1, 0)[:, TERRAIN]).double().mean()), 4),
                 "fd_reframe": round(float(fd_reframe), 1), "fd_generate_same_size": round(float(fd_generate), 1),
                 "fd_ratio": round(float(fd_reframe / fd_generate), 3)}
         results["reframe"] = reframe
