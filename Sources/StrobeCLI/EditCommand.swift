@@ -49,8 +49,8 @@ struct Edit: AsyncParsableCommand {
             A modification's steps that start above t = 0.4 are guided towards the prompt, u + G(u - u(no prompt)), \
             with two network passes each (--prompt-guidance G: default 4, and 0 with --mask): without it the \
             input's colours outweigh a prompt that asks for others. An inpainting with the flash sampler first \
-            takes the first quarter of its time in 4 small steps (--layout-steps N; 3 more network calls), so the \
-            repainted region is laid out seeing the image. \
+            takes the first quarter of its time in 4 small steps (--layout-steps N; 3 more network calls at 4 steps \
+            from strength 1), so the repainted region is laid out seeing the image. \
             The PNG metadata records the operation, the input's SHA-256 and the settings.
             """)
 
@@ -93,6 +93,9 @@ struct Edit: AsyncParsableCommand {
                 throw ValidationError("--layout-steps \(layoutSteps) must be in \(EditRequest.layoutStepsRange)")
             }
             guard layoutSteps == 0 || mask != nil else { throw ValidationError("--layout-steps is for an inpainting (--mask)") }
+            guard layoutSteps == 0 || options.sampler == .flash else {
+                throw ValidationError("--layout-steps is for the flash sampler: the full sampler's steps are small already")
+            }
         }
     }
 
@@ -137,11 +140,6 @@ struct Reframe: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Where the original sits: \(Anchor.allCases.map(\.rawValue).joined(separator: ", ")).",
                                valueName: "anchor"))
     var anchor: Anchor = .center
-
-    @Option(name: .customLong("layout-steps"),
-            help: ArgumentHelp("With --mask and the flash sampler: small steps over the first quarter of the time (default 4; 0: none).",
-                               valueName: "N"))
-    var layoutSteps: Int?
 
     @OptionGroup var options: RunOptions
 

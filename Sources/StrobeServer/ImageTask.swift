@@ -101,6 +101,12 @@ struct ImageTaskReader: Sendable {
             throw APIError.invalid("'layout_steps' must be in \(EditRequest.layoutStepsRange), got \(layoutSteps)",
                                    param: "layout_steps")
         }
+        if let layoutSteps, layoutSteps != 0 {
+            guard mask != nil else { throw APIError.invalid("'layout_steps' is for an inpainting (a 'mask')", param: "layout_steps") }
+            guard config.sampler == .flash else {
+                throw APIError.invalid("'layout_steps' is for the flash sampler", param: "layout_steps")
+            }
+        }
         let request = EditRequest(input: image, operation: operation, config: config,
                                   promptGuidance: guidance.map { PromptGuidance(scale: $0) }, layoutSteps: layoutSteps)
         return try task(.edit, fields: fields) { () throws(PipelineError) in try engine.plan(request) }

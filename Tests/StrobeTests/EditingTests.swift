@@ -244,6 +244,9 @@ import Testing
         let byDefault = try plan(inpaint, nil), off = try plan(inpaint, 0)
         #expect(byDefault.steps == 7 && byDefault.edit?.settings["layout_steps"] == "4" && byDefault.passesPerBatch == 7)
         #expect(off.steps == 4 && off.edit?.settings["layout_steps"] == nil)
+        // One layout step at 4 steps is still 4 calls (1 → 3/4 at gap 0, then 1/2, 1/4, 0), and is recorded.
+        let one = try plan(inpaint, 1)
+        #expect(one.steps == 4 && one.sampler.schedule[0].gap == 0 && one.edit?.settings["layout_steps"] == "1")
         #expect(try plan(inpaint, nil, sampler: .full).steps == 100)                    // small steps already
         #expect(try plan(.modify(strength: 0.5), 0).steps == 2)                         // 0 is accepted anywhere
         let reframe = EditOperation.reframe(ratio: .landscape16x9, size: nil, anchor: .center)

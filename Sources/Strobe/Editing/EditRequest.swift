@@ -25,7 +25,8 @@ public struct EditRequest: Sendable {
     public var promptGuidance: PromptGuidance?
     /// An inpainting's layout steps (``PartialSampler``): the first quarter of its time in this
     /// many small steps, so the repainted region is laid out seeing the image; nil: the default,
-    /// ``defaultLayoutSteps`` with the flash sampler (3 more network calls) and none with the full
+    /// ``defaultLayoutSteps`` with the flash sampler (`n − ⌊calls/4⌋` more network calls, the
+    /// calls' flash jumps that start above `¾·t₀` replaced: 3 more at 4 steps from strength 1) and none with the full
     /// sampler, whose steps are small already. 0 turns them off; a modification, a reframe or the
     /// full sampler takes no other value.
     public var layoutSteps: Int?

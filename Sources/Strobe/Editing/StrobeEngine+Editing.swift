@@ -66,7 +66,7 @@ extension StrobeEngine {
             let partial = PartialSampler(kind: config.sampler, steps: calls, from: Float(strength),
                                          layoutSteps: strength > 0 ? layoutSteps : 0)
             sampler = partial
-            if partial.steps > calls { settings["layout_steps"] = String(layoutSteps) }
+            if layoutSteps > 0 && strength > 0 { settings["layout_steps"] = String(layoutSteps) }
             // Guidance towards the prompt: none without a prompt, or when no step starts above its bound.
             var guidance = request.promptGuidance ?? (request.operation.isInpaint ? .off : .modifications)
             if config.prompt.isEmpty || !partial.schedule.contains(where: { guidance.guides($0.t) }) { guidance = .off }
