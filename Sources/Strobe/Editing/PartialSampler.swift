@@ -22,6 +22,8 @@ public struct PartialSampler: Sampler {
     /// Network calls: the schedule's length.
     public let steps: Int
     public let schedule: [SamplerStep]
+    /// The layout steps the schedule starts with (0 when none were asked for or `start` is 0).
+    public let layoutSteps: Int
 
     /// `steps` (≥ 1) steps of `kind` from `start` ∈ [0, 1] to 0, the first ``layoutSpan`` of the
     /// time taken first in `layoutSteps` gap-0 steps (flash only; 0: none; none when `start` is 0).
@@ -33,7 +35,8 @@ public struct PartialSampler: Sampler {
         let t0 = Double(start)
         let grid = (0...steps).map { t0 * Double(steps - $0) / Double(steps) }
         var times = grid, jumps = [Bool](repeating: kind == .flash, count: steps)
-        if layoutSteps > 0 && start > 0 {
+        self.layoutSteps = start > 0 ? layoutSteps : 0
+        if self.layoutSteps > 0 {
             let end = t0 * (1 - Self.layoutSpan)
             let layout = (0...layoutSteps).map { t0 - (t0 - end) * Double($0) / Double(layoutSteps) }
             let rest = grid.filter { $0 < end * (1 - 1e-9) }

@@ -63,10 +63,9 @@ extension StrobeEngine {
             settings["strength"] = String(strength)
             // ⌈strength · steps⌉, less a hair so that 0.28 · 25 = 7.000000000000001 is 7.
             let calls = max(1, Int((strength * Double(steps) - 1e-9).rounded(.up)))
-            let partial = PartialSampler(kind: config.sampler, steps: calls, from: Float(strength),
-                                         layoutSteps: strength > 0 ? layoutSteps : 0)
+            let partial = PartialSampler(kind: config.sampler, steps: calls, from: Float(strength), layoutSteps: layoutSteps)
             sampler = partial
-            if layoutSteps > 0 && strength > 0 { settings["layout_steps"] = String(layoutSteps) }
+            if partial.layoutSteps > 0 { settings["layout_steps"] = String(partial.layoutSteps) }
             // Guidance towards the prompt: none without a prompt, or when no step starts above its bound.
             var guidance = request.promptGuidance ?? (request.operation.isInpaint ? .off : .modifications)
             if config.prompt.isEmpty || !partial.schedule.contains(where: { guidance.guides($0.t) }) { guidance = .off }
